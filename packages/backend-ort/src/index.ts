@@ -1,0 +1,5 @@
+/**
+ * @mixt/backend-ort — not implemented yet (issue 6). The package exists so the workspace, its
+ * build and its exports map are in place; it exports nothing today.
+ */
+export {};

@@ -1,0 +1,37 @@
+import { MixtError } from '../errors/mixt-error.js';
+import { formatShape } from './graph.js';
+import type { Graph } from './graph.js';
+import { inferNode } from '../ops/infer.js';
+import { OPS } from '../ops/catalogue.js';
+
+/**
+ * Checks a graph before it reaches a backend: inputs precede their users, every node's
+ * shape and dtype are what inference gives. Fails with the node index, op, dtypes and shapes.
+ */
+export function verifyGraph(graph: Graph): void {
+  graph.nodes.forEach((node, i) => {
+    const where = () => `verifyGraph: node ${i} (${node.op})`;
+    if (!(node.op in OPS)) throw new MixtError(`${where()}: unknown op; expected one of the catalogue`);
+    for (const j of node.inputs) {
+      if (!(j >= 0 && j < i)) throw new MixtError(`${where()}: input index ${j}; expected an earlier node (0..${i - 1})`);
+    }
+    const kind = OPS[node.op].kind;
+    if (kind === 'source') return;
+    const inputs = node.inputs.map((j) => graph.nodes[j]);
+    let inferred: ReturnType<typeof inferNode>;
+    try {
+      inferred = inferNode(node.op, node.attrs as never, inputs);
+    } catch (error) {
+      throw new MixtError(`${where()}: ${(error as Error).message}`, { cause: error });
+    }
+    const same = inferred.dtype === node.dtype && formatShape(inferred.shape) === formatShape(node.shape);
+    if (!same) {
+      throw new MixtError(
+        `${where()}: recorded ${node.dtype}${formatShape(node.shape)}; inference gives ${inferred.dtype}${formatShape(inferred.shape)} from inputs ${inputs.map((n) => `${n.dtype}${formatShape(n.shape)}`).join(', ')}`,
+      );
+    }
+  });
+  for (const j of [...graph.inputs, ...graph.outputs]) {
+    if (!(j >= 0 && j < graph.nodes.length)) throw new MixtError(`verifyGraph: graph input/output index ${j}; expected 0..${graph.nodes.length - 1}`);
+  }
+}

@@ -1,0 +1,50 @@
+// @mixt/core public API. Barrel: re-exports only.
+export * from './dtype/dtypes.js';
+export * from './dtype/convert.js';
+export { leastUpperDtype, dtypeWithScalar, floatDtypeFor } from './dtype/promotion.js';
+export * from './errors/index.js';
+
+export { OPS, OP_NAMES, opsOfKind } from './ops/catalogue.js';
+export type { AutocastCategory, OpAttrs, OpKind, OpName, ReduceAttrs } from './ops/catalogue.js';
+export { inferNode } from './ops/infer.js';
+export type { TypeInfo } from './ops/infer.js';
+export { broadcastShapes, broadcastsTo } from './ops/broadcast.js';
+
+export type { Graph, GraphNode } from './graph/graph.js';
+export { formatShape, shapeSize, stridesOf } from './graph/graph.js';
+export { LazyNode } from './graph/node.js';
+export { graphCacheStats, lowerGraph } from './graph/cache-key.js';
+export { verifyGraph } from './graph/verify.js';
+
+export { Tensor, realize } from './tensor/tensor.js';
+export type { TensorData } from './tensor/tensor.js';
+export type { TensorLike } from './tensor/elementwise.js';
+export { where, scalar } from './tensor/elementwise.js';
+export { concat } from './tensor/shape-ops.js';
+export { arange, fromArray, full, ones, rand, randn, zeros } from './tensor/creation.js';
+export type { CreationOptions, NestedArray, RandomOptions } from './tensor/creation.js';
+export { getDefaultDtype, withDefaultDtype } from './tensor/default-dtype.js';
+export { Random } from './util/random.js';
+
+export type {
+  Backend,
+  BackendCapabilities,
+  DTypeSupport,
+  MemoryInfo,
+  OptimizerStepRequest,
+  Storage,
+} from './backend/backend.js';
+export { BackendPriority } from './backend/priority.js';
+export { BackendRegistry, createBackendRegistry } from './backend/backend-registry.js';
+export type { BackendFactory, BackendRegistryOptions, BackendStatus } from './backend/backend-registry.js';
+export {
+  defaultBackendRegistry,
+  getBackend,
+  listBackends,
+  registerBackend,
+  selectBackend,
+  setBackend,
+} from './backend/default-registry.js';
+export { createReferenceBackend } from './backend/reference/reference-backend.js';
+export { gemm, batchedGemm } from './backend/reference/gemm.js';
+export { hostOptimizerStep, registerUpdateRule } from './optim/host-optimizer-step.js';

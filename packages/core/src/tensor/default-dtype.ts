@@ -1,0 +1,26 @@
+import { type DType, isFloatDType } from '../dtype/dtypes.js';
+import { DtypeError } from '../errors/dtype-error.js';
+
+let current: DType = 'float32';
+
+/** The dtype new floating tensors get when none is given (float32 unless a context says otherwise). */
+export function getDefaultDtype(): DType {
+  return current;
+}
+
+/**
+ * Runs `fn` with another default floating dtype (used by true-half precision for module and
+ * tensor creation); the previous default is restored even if `fn` throws.
+ */
+export function withDefaultDtype<T>(dtype: DType, fn: () => T): T {
+  if (!isFloatDType(dtype)) {
+    throw new DtypeError(`withDefaultDtype: dtype '${dtype}'; expected a floating dtype (float32, float16, bfloat16, float64)`);
+  }
+  const previous = current;
+  current = dtype;
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
+}

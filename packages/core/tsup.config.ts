@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+// The entry list is the source of truth for the exports map (scripts/check-exports.mjs).
+export default defineConfig({
+  entry: { index: 'src/index.ts', 'conformance/index': 'src/conformance/index.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  external: ['vitest'],
+});

@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const pkg = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
+const PACKAGES = ['core', 'precision', 'optim-flash', 'backend-ort', 'backend-tfjs', 'cli'];
+
+// Every exports subpath maps to its source so tests need no build (the pack test uses dist/).
+const alias = [
+  { find: /^@mixt\/core\/conformance$/, replacement: pkg('core/src/conformance/index.ts') },
+  { find: /^@mixt\/core$/, replacement: pkg('core/src/index.ts') },
+  { find: /^@mixt\/precision$/, replacement: pkg('precision/src/index.ts') },
+  { find: /^@mixt\/optim-flash$/, replacement: pkg('optim-flash/src/index.ts') },
+  { find: /^@mixt\/backend-ort$/, replacement: pkg('backend-ort/src/index.ts') },
+  { find: /^@mixt\/backend-tfjs$/, replacement: pkg('backend-tfjs/src/index.ts') },
+  { find: /^@mixt\/cli$/, replacement: pkg('cli/src/index.ts') },
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    projects: PACKAGES.map((name) => ({
+      extends: true,
+      test: { name, root: pkg(name), include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+    })),
+  },
+});
