@@ -74,52 +74,30 @@ function kernel3x4(ap: Float64Array, pa: number, bp: Float64Array, pb: number, k
 }
 
 /**
- * Packs A[i0:i0+mc, p0:p0+kc] into MR-row panels, k-major, zero-padding the last panel.
- * A(i, k) is at a[off + i*rs + k*cs], which covers both layouts without a transpose copy.
+ * Packs the kc×uc block X(u0.., k0..) of a strided matrix into W-wide panels, k-major. X(u, k)
+ * is at src[off + u*us + k*ks], so one routine packs A (u = row, W = MR) and B (u = column,
+ * W = NR) in either storage order without a transpose copy. The last panel is zero-padded so the
+ * kernel needs no edge variant; padded lanes only feed tile entries that are never stored.
  */
-function packPanelsA(
-  a: GemmArray,
+function pack(
+  dst: Float64Array,
+  src: GemmArray,
   off: number,
-  rs: number,
-  cs: number,
-  i0: number,
-  mc: number,
-  p0: number,
+  us: number,
+  ks: number,
+  u0: number,
+  uc: number,
+  k0: number,
   kc: number,
+  W: number,
 ): void {
-  const dst = packA;
   let p = 0;
-  for (let ip = 0; ip < mc; ip += MR) {
-    const mr = Math.min(MR, mc - ip);
-    const row = off + (i0 + ip) * rs + p0 * cs;
+  for (let up = 0; up < uc; up += W) {
+    const w = Math.min(W, uc - up);
+    const base = off + (u0 + up) * us + k0 * ks;
     for (let k = 0; k < kc; k++) {
-      const src = row + k * cs;
-      for (let r = 0; r < MR; r++) dst[p++] = r < mr ? a[src + r * rs] : 0;
-    }
-  }
-}
-
-/** Packs B[p0:p0+kc, j0:j0+nc] into NR-column panels, k-major; B(k, j) is at b[off + k*rs + j*cs]. */
-function packPanelsB(
-  b: GemmArray,
-  off: number,
-  rs: number,
-  cs: number,
-  p0: number,
-  kc: number,
-  j0: number,
-  nc: number,
-): void {
-  const need = kc * Math.ceil(nc / NR) * NR;
-  if (packB.length < need) packB = new Float64Array(need);
-  const dst = packB;
-  let p = 0;
-  for (let jp = 0; jp < nc; jp += NR) {
-    const nr = Math.min(NR, nc - jp);
-    const col = off + p0 * rs + (j0 + jp) * cs;
-    for (let k = 0; k < kc; k++) {
-      const src = col + k * rs;
-      for (let q = 0; q < NR; q++) dst[p++] = q < nr ? b[src + q * cs] : 0;
+      const o = base + k * ks;
+      for (let r = 0; r < W; r++) dst[p++] = r < w ? src[o + r * us] : 0;
     }
   }
 }
@@ -143,11 +121,7 @@ function storeTile(
 }
 
 function checkDims(M: number, K: number, N: number): void {
-  for (const [name, v] of [
-    ['M', M],
-    ['K', K],
-    ['N', N],
-  ] as const) {
+  for (const [name, v] of Object.entries({ M, K, N })) {
     if (!Number.isInteger(v) || v < 0) {
       throw new ShapeMismatchError(`gemm: ${name} must be a non-negative integer, got ${v}`);
     }
@@ -211,10 +185,12 @@ function gemmCore(
     for (let pc = 0; pc < K; pc += KC) {
       const kc = Math.min(KC, K - pc);
       const add = pc > 0;
-      packPanelsB(b, bOff, rsB, csB, pc, kc, jc, nc);
+      const needB = kc * Math.ceil(nc / NR) * NR;
+      if (packB.length < needB) packB = new Float64Array(needB);
+      pack(packB, b, bOff, csB, rsB, jc, nc, pc, kc, NR);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
-        packPanelsA(a, aOff, rsA, csA, ic, mc, pc, kc);
+        pack(packA, a, aOff, rsA, csA, ic, mc, pc, kc, MR);
         // B panel outer, A panels inner: the 8 KiB B panel is reused from L1 by the whole
         // A block, which is read from L2.
         for (let jp = 0; jp < nc; jp += NR) {

@@ -1,0 +1,179 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BackendFactory, BackendRegistry } from '@mixt/core';
+import { defaultVectorsDir, runConformance } from '@mixt/core/conformance';
+import type { CliIo } from '../cli-io.js';
+import { formatTable } from '../format-table.js';
+import {
+  KNOWN_BACKENDS,
+  knownBackendFactory,
+  registerKnownBackends,
+} from '../register-backends.js';
+import { UsageError } from '../usage-error.js';
+
+/** One case result of `runConformance`. */
+export type ConformanceCaseResult = Awaited<ReturnType<typeof runConformance>>[number];
+
+/** Options of `mixt conformance`. */
+export interface ConformanceCommandOptions {
+  /** Backend name or `'auto'` (honours `MIXT_BACKEND`). */
+  readonly backend: string;
+  /** Directory of test vectors (default: the vectors shipped with `@mixt/core`). */
+  readonly vectors?: string;
+  /** Run only cases whose group or id starts with this prefix (several: comma-separated). */
+  readonly only?: string;
+  readonly json?: boolean;
+  /** List every case, not only the failures. */
+  readonly verbose?: boolean;
+  /** Registry to select from (default: the process-wide one with every known backend registered). */
+  readonly registry?: BackendRegistry;
+  /**
+   * Runs the suite on backends made by this factory instead of selecting `backend` from the
+   * registry (tests inject broken backends this way). Called once up front to check it loads.
+   */
+  readonly createBackend?: BackendFactory;
+}
+
+/** Pass/fail/skip counts of one group of cases. */
+export interface GroupCounts {
+  readonly group: string;
+  readonly pass: number;
+  readonly fail: number;
+  readonly skip: number;
+}
+
+/** Counts results per group, in the order groups first appear, plus a `total` row. */
+export function countByGroup(results: readonly ConformanceCaseResult[]): {
+  groups: GroupCounts[];
+  total: GroupCounts;
+} {
+  const byGroup = new Map<string, { pass: number; fail: number; skip: number }>();
+  const total = { pass: 0, fail: 0, skip: 0 };
+  for (const r of results) {
+    const counts = byGroup.get(r.group) ?? { pass: 0, fail: 0, skip: 0 };
+    byGroup.set(r.group, counts);
+    counts[r.status] += 1;
+    total[r.status] += 1;
+  }
+  const groups = [...byGroup].map(([group, c]) => ({ group, ...c }));
+  return { groups, total: { group: 'total', ...total } };
+}
+
+/** Checks `--vectors`: it must name an existing directory. Returns it absolute. */
+function checkVectorsDir(dir: string): string {
+  const abs = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    throw new UsageError(
+      `mixt conformance: --vectors '${dir}' is not a directory; expected a directory of test vectors in the golden/*.json format`,
+    );
+  }
+  return abs;
+}
+
+/** The backend the suite runs on: its name and a factory of fresh instances. */
+interface Target {
+  readonly name: string;
+  readonly factory: BackendFactory;
+}
+
+/**
+ * Resolves `--backend` (or the injected factory) to a name and a factory, loading the backend
+ * once so that one that does not load stops the run with its own reason. An unregistered name is
+ * a usage error.
+ */
+async function resolveTarget(options: ConformanceCommandOptions): Promise<Target> {
+  if (options.createBackend) {
+    const probe = await options.createBackend();
+    await probe.dispose();
+    return { name: probe.name, factory: options.createBackend };
+  }
+  const registry = options.registry ?? registerKnownBackends();
+  const known = registry.list().map((s) => s.name);
+  if (options.backend !== 'auto' && !known.includes(options.backend)) {
+    throw new UsageError(
+      `mixt conformance: --backend '${options.backend}' is not registered; valid backends: auto, ${known.join(', ')}`,
+    );
+  }
+  const { name } = await registry.select(options.backend);
+  // The suite disposes the backend after each group, so it needs fresh instances, not the
+  // registry's shared one.
+  const factory = knownBackendFactory(name);
+  if (!factory) {
+    throw new Error(
+      `backend '${name}' is registered but not one the CLI knows how to create (register-backends.ts); expected one of ${KNOWN_BACKENDS.map((b) => b.name).join(', ')}`,
+    );
+  }
+  return { name, factory };
+}
+
+function formatReport(
+  backend: string,
+  vectorsDir: string,
+  results: readonly ConformanceCaseResult[],
+  verbose: boolean,
+): string {
+  const { groups, total } = countByGroup(results);
+  const row = (c: GroupCounts) => [c.group, c.pass, c.fail, c.skip, c.pass + c.fail + c.skip];
+  const parts = [
+    `Conformance of backend '${backend}' (vectors: ${vectorsDir})`,
+    '',
+    formatTable(['group', 'pass', 'fail', 'skip', 'cases'], [...groups.map(row), row(total)]),
+  ];
+  const listed = verbose ? results : results.filter((r) => r.status === 'fail');
+  if (listed.length > 0) {
+    parts.push('', verbose ? 'Cases:' : 'Failures:');
+    for (const r of listed)
+      parts.push(`  ${r.status.toUpperCase().padEnd(4)} ${r.id}${r.detail ? `: ${r.detail}` : ''}`);
+  }
+  parts.push('', `${total.pass} passed, ${total.fail} failed, ${total.skip} skipped`);
+  return parts.join('\n');
+}
+
+/**
+ * `mixt conformance`: runs `@mixt/core/conformance` against one backend and prints the
+ * pass/fail/skip counts per group, then every failing case with its detail. Exit code 1 when
+ * any case fails or the backend does not load, 0 otherwise; 2 for a bad `--backend`,
+ * `--vectors` or an `--only` prefix that matches no case.
+ */
+export async function conformanceCommand(
+  options: ConformanceCommandOptions,
+  io: CliIo,
+): Promise<number> {
+  const vectorsDir = options.vectors ? checkVectorsDir(options.vectors) : defaultVectorsDir();
+  const only = options.only
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  let target: Target;
+  try {
+    target = await resolveTarget(options);
+  } catch (error) {
+    if (UsageError.isInstance(error)) throw error;
+    io.err(`mixt conformance: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const results = await runConformance({
+    createBackend: target.factory,
+    vectorsDir,
+    ...(only && only.length > 0 ? { only } : {}),
+  });
+  if (results.length === 0) {
+    throw new UsageError(
+      `mixt conformance: --only '${options.only ?? ''}' matches no case; expected a group or id prefix such as 'casts' or 'matmul/'`,
+    );
+  }
+  const failed = results.some((r) => r.status === 'fail');
+  if (options.json) {
+    const { groups, total } = countByGroup(results);
+    io.out(JSON.stringify({ backend: target.name, vectorsDir, total, groups, results }, null, 2));
+  } else {
+    io.out(formatReport(target.name, vectorsDir, results, options.verbose === true));
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,27 @@
+import type { CliIo } from '../cli-io.js';
+
+/** A command of the design (DESIGN.md) that is not implemented yet, and the issue that adds it. */
+export interface PlannedCommand {
+  readonly summary: string;
+  readonly issue: number;
+}
+
+/** The planned commands: `mixt` knows their names so it can say where they stand. */
+export const PLANNED_COMMANDS: Readonly<Record<string, PlannedCommand>> = {
+  train: { summary: 'train a model from a YAML config (Lightning/NeMo shape)', issue: 3 },
+  compare: { summary: 'train one config under several precisions and compare', issue: 4 },
+  memory: { summary: 'report parameter, gradient and optimizer-state memory', issue: 5 },
+  bench: { summary: 'benchmark the registered backends', issue: 6 },
+};
+
+/**
+ * Runs a planned command: says it is not implemented yet, names the issue that adds it and
+ * what works today. Exit code 2.
+ */
+export function plannedCommand(name: string, planned: PlannedCommand, io: CliIo): number {
+  io.err(
+    `mixt ${name}: not implemented yet (issue ${planned.issue}: ${planned.summary}). ` +
+      'Available today: mixt backends, mixt conformance (see mixt --help).',
+  );
+  return 2;
+}

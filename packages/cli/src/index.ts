@@ -1,0 +1,32 @@
+// @mixt/cli public API: the commands as functions, for tests and for embedding. Barrel: re-exports only.
+
+export type { CliIo } from './cli-io.js';
+export { memoryIo, processIo } from './cli-io.js';
+export type {
+  AutoReport,
+  BackendReport,
+  BackendsOptions,
+  BackendsReport,
+} from './commands/backends.js';
+export {
+  backendsCommand,
+  collectBackends,
+  formatBackendsReport,
+} from './commands/backends.js';
+export type {
+  ConformanceCaseResult,
+  ConformanceCommandOptions,
+  GroupCounts,
+} from './commands/conformance.js';
+export { conformanceCommand, countByGroup } from './commands/conformance.js';
+export type { PlannedCommand } from './commands/planned.js';
+export { PLANNED_COMMANDS, plannedCommand } from './commands/planned.js';
+export type { Align, Cell, TableOptions } from './format-table.js';
+export { formatTable } from './format-table.js';
+export type { FlagSpec, FlagSpecs, ParsedFlags } from './parse-command-args.js';
+export { parseCommandArgs } from './parse-command-args.js';
+export type { KnownBackend } from './register-backends.js';
+export { KNOWN_BACKENDS, knownBackendFactory, registerKnownBackends } from './register-backends.js';
+export type { CliDeps } from './run-cli.js';
+export { helpText, runCli } from './run-cli.js';
+export { UsageError } from './usage-error.js';

@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+/** A flag of a command: a boolean switch or a flag taking a string value. */
+export interface FlagSpec {
+  readonly type: 'boolean' | 'string';
+  /** Placeholder of the value in help text, e.g. `NAME`. */
+  readonly value?: string;
+  /** One line of help. */
+  readonly help: string;
+}
+
+/** Flags of a command by long name (without `--`). */
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
+
+/** Parsed flags: booleans are true when given, strings hold their value. */
+export type ParsedFlags = Record<string, string | boolean | undefined>;
+
+/** `--name VALUE` or `--name`, for help text and error messages. */
+export function flagUsage(name: string, spec: FlagSpec): string {
+  return spec.type === 'string' ? `--${name} ${spec.value ?? 'VALUE'}` : `--${name}`;
+}
+
+/**
+ * Parses the arguments after the command name with `node:util` `parseArgs`, checking every token
+ * against `specs` (plus `--help`/`-h`). An unknown flag, a missing value, a value given to a
+ * switch or a stray positional throws a `UsageError` that lists the valid flags.
+ */
+export function parseCommandArgs(
+  command: string,
+  args: readonly string[],
+  specs: FlagSpecs,
+): ParsedFlags {
+  const options: Record<string, { type: 'boolean' | 'string'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type };
+  const valid = [...Object.entries(specs).map(([n, s]) => flagUsage(n, s)), '--help'].join(', ');
+  const fail = (what: string): never => {
+    throw new UsageError(`mixt ${command}: ${what}; valid options: ${valid}`);
+  };
+
+  // strict: false so every problem is reported here, in one style, with the valid flags.
+  const { tokens } = parseArgs({
+    args: [...args],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const flags: ParsedFlags = {};
+  for (const token of tokens) {
+    if (token.kind === 'positional') fail(`unexpected argument '${token.value}'`);
+    if (token.kind !== 'option') continue;
+    const spec = options[token.name];
+    if (!spec) fail(`unknown option '${token.rawName}'`);
+    if (spec.type === 'boolean' && token.value !== undefined) {
+      fail(`option '${token.rawName}' takes no value (got '${token.value}')`);
+    }
+    // Non-strict parseArgs leaves a missing value undefined, or takes the next flag as the value.
+    const missing =
+      token.value === undefined ||
+      token.value === '' ||
+      (!token.inlineValue && token.value.startsWith('-'));
+    if (spec.type === 'string' && missing) fail(`option '${token.rawName}' needs a value`);
+    flags[token.name] = spec.type === 'boolean' ? true : token.value;
+  }
+  return flags;
+}

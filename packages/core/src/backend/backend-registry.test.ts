@@ -1,0 +1,109 @@
+import { describe, expect, it, vi } from 'vitest';
+import { BackendError } from '../errors/backend-error.js';
+import type { Backend } from './backend.js';
+import { createBackendRegistry } from './backend-registry.js';
+import { BackendPriority } from './priority.js';
+
+const fake = (name: string): Backend => ({ name }) as unknown as Backend;
+const failing = (reason: string) => () => {
+  throw new Error(reason);
+};
+
+describe('BackendRegistry', () => {
+  it('auto picks the highest priority that loads and announces what it passed over, once', async () => {
+    const warn = vi.fn();
+    const r = createBackendRegistry({ env: {}, warn });
+    r.register('reference', () => fake('reference'), BackendPriority.reference);
+    r.register('ort', failing('onnxruntime-node is not installed'), BackendPriority.ort);
+    r.register('tfjs', () => fake('tfjs'), BackendPriority.tfjs);
+    expect((await r.select('auto')).name).toBe('tfjs');
+    expect((await r.select()).name).toBe('tfjs');
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toContain('[ort] onnxruntime-node is not installed');
+  });
+
+  it('aggregates every failure reason when nothing loads', async () => {
+    const r = createBackendRegistry({ env: {} });
+    r.register('a', failing('reason A'), 1);
+    r.register('b', failing('reason B'), 2);
+    await expect(r.select('auto')).rejects.toThrow(/no backend could be loaded: \[b\] reason B; \[a\] reason A/);
+    await expect(r.select('auto')).rejects.toSatisfy(BackendError.isInstance);
+  });
+
+  it('an explicit name never falls back and says why it failed', async () => {
+    const r = createBackendRegistry({ env: {} });
+    r.register('reference', () => fake('reference'), 0);
+    r.register('ort', failing('set ONNXRUNTIME_NODE_INSTALL=cuda12'), 20);
+    await expect(r.select('ort')).rejects.toThrow(/backend 'ort' could not be loaded: set ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    await expect(r.select('nope')).rejects.toThrow(/no backend of that name is registered; expected one of ort, reference/);
+  });
+
+  it('MIXT_BACKEND selects by name, including explicit-only backends', async () => {
+    const r = createBackendRegistry({ env: { MIXT_BACKEND: 'debug' } });
+    r.register('reference', () => fake('reference'), 0);
+    r.register('debug', () => fake('debug'), BackendPriority.explicitOnly);
+    expect((await r.select('auto')).name).toBe('debug');
+    expect((await r.select('reference')).name).toBe('reference');
+  });
+
+  it('never auto-selects a negative priority', async () => {
+    const r = createBackendRegistry({ env: {} });
+    r.register('debug', () => fake('debug'), -1);
+    await expect(r.select('auto')).rejects.toThrow(/no backend is registered for automatic selection/);
+    expect((await r.select('debug')).name).toBe('debug');
+  });
+
+  it('initializes a backend once even when selected concurrently', async () => {
+    const r = createBackendRegistry({ env: {} });
+    const factory = vi.fn(async () => fake('slow'));
+    r.register('slow', factory, 0);
+    const [a, b] = await Promise.all([r.select('slow'), r.select('auto')]);
+    expect(a).toBe(b);
+    expect(factory).toHaveBeenCalledTimes(1);
+  });
+
+  describe('re-registration', () => {
+    it('same name, same priority, different factory throws', () => {
+      const r = createBackendRegistry();
+      r.register('x', () => fake('x1'), 5);
+      expect(() => r.register('x', () => fake('x2'), 5)).toThrow(/a different factory is already registered with priority 5/);
+    });
+    it('the same factory again is a no-op', () => {
+      const r = createBackendRegistry();
+      const f = () => fake('x');
+      r.register('x', f, 5);
+      expect(() => r.register('x', f, 5)).not.toThrow();
+      expect(r.list()).toHaveLength(1);
+    });
+    it('a higher priority replaces the entry and its factory', async () => {
+      const r = createBackendRegistry({ env: {} });
+      r.register('x', () => fake('old'), 1);
+      r.register('x', () => fake('new'), 2);
+      expect(r.list()[0].priority).toBe(2);
+      expect((await r.select('x')).name).toBe('new');
+    });
+    it('a lower priority keeps the existing entry', async () => {
+      const r = createBackendRegistry({ env: {} });
+      r.register('x', () => fake('kept'), 2);
+      r.register('x', () => fake('ignored'), 1);
+      expect((await r.select('x')).name).toBe('kept');
+    });
+  });
+
+  it('rejects bad names and priorities', () => {
+    const r = createBackendRegistry();
+    expect(() => r.register('auto', () => fake('a'), 0)).toThrow(/other than 'auto'/);
+    expect(() => r.register('x', () => fake('a'), Number.NaN)).toThrow(/priority NaN; expected a finite number/);
+  });
+
+  it('probeAll reports ready and failed backends with reasons', async () => {
+    const r = createBackendRegistry();
+    r.register('good', () => fake('good'), 1);
+    r.register('bad', failing('missing native library'), 2);
+    const list = await r.probeAll();
+    expect(list.map((s) => [s.name, s.status, s.reason])).toEqual([
+      ['bad', 'failed', 'missing native library'],
+      ['good', 'ready', undefined],
+    ]);
+  });
+});

@@ -1,0 +1,209 @@
+import { castStorage } from '../../dtype/convert.js';
+import {
+  allocStorage,
+  DTYPE_NAMES,
+  DTYPES,
+  type DType,
+  isDType,
+  isStorageOf,
+  type StorageArray,
+} from '../../dtype/dtypes.js';
+import { BackendError } from '../../errors/backend-error.js';
+import { DtypeError } from '../../errors/dtype-error.js';
+import { ShapeMismatchError } from '../../errors/shape-mismatch-error.js';
+import { formatShape, type Graph, shapeSize } from '../../graph/graph.js';
+import { inferNode } from '../../ops/infer.js';
+import { type HostTensor, hostOptimizerStep } from '../../optim/host-optimizer-step.js';
+import type { Backend, BackendCapabilities, DTypeSupport, Storage } from '../backend.js';
+import { type GraphPlan, planGraph } from './graph-plan.js';
+import { interpret } from './interpret.js';
+import type { Value } from './kernel.js';
+import { matmulValues } from './kernels/matmul.js';
+import { StoragePool } from './storage-pool.js';
+
+/** Options of `createReferenceBackend`. */
+export interface ReferenceBackendOptions {
+  /** Registry name and `Storage.backend` of the instance (default `'reference'`). */
+  readonly name?: string;
+}
+
+/** Counters of a reference backend, for tests and the conformance suite. */
+export interface ReferenceRunStats {
+  /** Calls of `run`. */
+  readonly runs: number;
+  /** Distinct graph objects verified and planned (a training loop should compile once). */
+  readonly compiles: number;
+}
+
+/** The reference backend: a `Backend` plus its run counters. */
+export interface ReferenceBackend extends Backend {
+  readonly stats: ReferenceRunStats;
+}
+
+const CAPABILITIES: BackendCapabilities = Object.freeze({
+  devices: Object.freeze(['cpu']),
+  // Every dtype in its own storage: halves are real 16-bit patterns (2 bytes an element).
+  dtypes: Object.freeze(
+    Object.fromEntries(DTYPE_NAMES.map((d) => [d, 'native'])) as Record<DType, DTypeSupport>,
+  ),
+  // No fused kernels: optimizerStep is core's host implementation.
+  fusedOptimizers: Object.freeze([]),
+});
+
+/** Checks an upload's dtype, shape and array, naming the argument, the value and the expectation. */
+function checkUpload(where: string, data: unknown, dtype: DType, shape: readonly number[]): void {
+  if (!isDType(dtype)) {
+    throw new DtypeError(
+      `${where}: argument 'dtype' is ${JSON.stringify(dtype)}; expected one of ${DTYPE_NAMES.join(', ')}`,
+    );
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeMismatchError(
+      `${where}: argument 'shape' is ${JSON.stringify(shape)}; expected an array of non-negative integers`,
+    );
+  }
+  if (!isStorageOf(data, dtype)) {
+    const got = (data as object | null)?.constructor?.name ?? String(data);
+    throw new DtypeError(
+      `${where}: argument 'data' is a ${got}; expected a ${DTYPES[dtype].storage} for dtype ${dtype}`,
+    );
+  }
+  const array = data as StorageArray;
+  if (array.length !== shapeSize(shape)) {
+    throw new ShapeMismatchError(
+      `${where}: argument 'data' has ${array.length} elements; expected ${shapeSize(shape)} for shape ${formatShape(shape)}`,
+    );
+  }
+  if (dtype === 'bool') {
+    const bad = array.findIndex((v: number) => v !== 0 && v !== 1);
+    if (bad >= 0) {
+      throw new DtypeError(`${where}: bool data[${bad}] is ${array[bad]}; expected 0 or 1`);
+    }
+  }
+}
+
+/**
+ * Creates the reference backend, the oracle of mixt: a pure-TypeScript interpreter over real
+ * typed arrays (half dtypes as 16-bit patterns). Every op computes in float64 from exactly
+ * decoded inputs and rounds once to its output dtype; reductions, softmax and matmul
+ * accumulate in float64. See `kernels.ts` for the per-op semantics.
+ *
+ * The methods close over the backend's state instead of reading `this`, so wrappers built
+ * with `Object.create(backend)` or a Proxy (test spies, the registry) keep working.
+ */
+export function createReferenceBackend(options: ReferenceBackendOptions = {}): ReferenceBackend {
+  const name = options.name ?? 'reference';
+  const pool = new StoragePool(name);
+  const plans = new WeakMap<Graph, GraphPlan>();
+  const stats = { runs: 0, compiles: 0 };
+
+  /** Verifies and plans a graph the first time this backend sees the object. */
+  const planFor = (graph: Graph): GraphPlan => {
+    let plan = plans.get(graph);
+    if (plan === undefined) {
+      plan = planGraph(graph);
+      plans.set(graph, plan);
+      stats.compiles++;
+    }
+    return plan;
+  };
+
+  const value = (storage: Storage, where: string): Value => ({
+    data: pool.data(storage, where),
+    dtype: storage.dtype,
+    shape: storage.shape,
+  });
+
+  return {
+    name,
+    specVersion: 1,
+    capabilities: CAPABILITIES,
+    stats,
+
+    upload(data, dtype, shape) {
+      checkUpload(`${name}.upload`, data, dtype, shape);
+      // A fresh plain array: the caller may reuse its own (and Buffer.slice would share memory).
+      const copy = allocStorage(dtype, data.length);
+      copy.set(data);
+      return pool.adopt(copy, dtype, shape);
+    },
+
+    async download(storage) {
+      return pool.data(storage, "download: argument 'storage'").slice();
+    },
+
+    free(storage) {
+      pool.free(storage);
+    },
+
+    memory(opts) {
+      return pool.memory(opts?.resetPeak === true);
+    },
+
+    async run(graph, feeds) {
+      const plan = planFor(graph);
+      stats.runs++;
+      if (feeds.length !== graph.inputs.length) {
+        throw new BackendError(
+          `${name}.run: got ${feeds.length} feeds; expected ${graph.inputs.length} (one per graph.inputs entry)`,
+        );
+      }
+      const data = graph.inputs.map((j, k) => {
+        const node = graph.nodes[j];
+        const feed = feeds[k];
+        const where = `${name}.run: feeds[${k}] (input node ${j})`;
+        const array = pool.data(feed, `run: feeds[${k}]`);
+        if (feed.dtype !== node.dtype) {
+          throw new DtypeError(`${where} has dtype ${feed.dtype}; expected ${node.dtype}`);
+        }
+        if (formatShape(feed.shape) !== formatShape(node.shape)) {
+          throw new ShapeMismatchError(
+            `${where} has shape ${formatShape(feed.shape)}; expected ${formatShape(node.shape)}`,
+          );
+        }
+        return array;
+      });
+      return interpret(graph, plan, data, pool);
+    },
+
+    async cast(storage, dtype) {
+      const data = pool.data(storage, "cast: argument 'storage'");
+      if (!isDType(dtype)) {
+        throw new DtypeError(
+          `${name}.cast: argument 'dtype' is ${JSON.stringify(dtype)}; expected one of ${DTYPE_NAMES.join(', ')}`,
+        );
+      }
+      return pool.adopt(castStorage(data, storage.dtype, dtype), dtype, storage.shape);
+    },
+
+    async matmul(a, b) {
+      const x = value(a, "matmul: argument 'a'");
+      const y = value(b, "matmul: argument 'b'");
+      const out = inferNode('matmul', {}, [x, y]);
+      return pool.adopt(matmulValues(x, y, out.shape, out.dtype), out.dtype, out.shape);
+    },
+
+    async optimizerStep(request) {
+      const state: Record<string, HostTensor> = {};
+      for (const [key, s] of Object.entries(request.state)) {
+        state[key] = value(s, `optimizerStep: state '${key}'`);
+      }
+      const param = value(request.param, "optimizerStep: argument 'param'");
+      const grad = value(request.grad, "optimizerStep: argument 'grad'");
+      hostOptimizerStep(
+        request.algorithm,
+        request.hyper,
+        request.step,
+        param.data,
+        param.dtype,
+        grad.data,
+        grad.dtype,
+        state,
+      );
+    },
+
+    dispose() {
+      pool.dispose();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// `pnpm bench`: runs the benchmarks in scripts/bench/ against the built core, prints their
+// tables and writes bench/results.json and bench/RESULTS.md (committed: the figures an issue
+// quotes come from there). Speed is measured here, never in timed tests (DESIGN.md).
+//
+//   node scripts/bench.mjs            all benchmarks
+//   node scripts/bench.mjs --quick    fewer runs (a smoke test; do not commit its results)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { arch, cpus, platform, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+
+/** The benchmarks: module, exported function, options for a quick run. */
+const BENCHES = [
+  {
+    name: 'convert',
+    title: 'Bulk conversion',
+    module: './bench/convert.mjs',
+    fn: 'benchConvert',
+    quick: { runs: 3 },
+  },
+  {
+    name: 'matmul',
+    title: 'fp32 matmul (reference gemm)',
+    module: './bench/matmul.mjs',
+    fn: 'benchMatmul',
+    quick: { runs: 3, sizes: [256, 512], naiveSizes: [256] },
+  },
+];
+
+const num = (v) => typeof v === 'number' && Number.isFinite(v);
+const text = (k) => (typeof k === 'string' ? k : '');
+
+/**
+ * The issue's targets. `pick(rows)` returns the measured median or undefined when the rows do
+ * not contain it (then the target reads "not measured").
+ */
+const TARGETS = [
+  {
+    bench: 'convert',
+    name: 'fp32→bf16 bulk conversion',
+    unit: 'G elem/s',
+    min: 1,
+    pick: (rows) => {
+      // The row converting float32 to bfloat16 (its label fields name both dtypes), its rate in
+      // G elements/s (the column whose name says G elem/s).
+      const row = rows.find((r) =>
+        Object.values(r).some((v) => /f(loat|p)?32.*(→|->|to|_|\s)+b(f|float)16/i.test(text(v))),
+      );
+      const key =
+        row &&
+        Object.keys(row).find((k) => /^g?elem|gelem/i.test(k) && /median/i.test(k) && num(row[k]));
+      return key ? row[key] : undefined;
+    },
+  },
+  {
+    bench: 'matmul',
+    name: 'fp32 matmul 512×512×512',
+    unit: 'GFLOP/s',
+    min: 2.5,
+    pick: (rows) => rows.find((r) => r.size === 512)?.gflops_median,
+  },
+];
+
+const fmt = (v) => {
+  if (v === null || v === undefined) return '-';
+  if (typeof v !== 'number') return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+};
+const columns = (rows) => [...new Set(rows.flatMap((r) => Object.keys(r)))];
+function textTable(rows) {
+  const cols = columns(rows);
+  const cells = rows.map((r) => cols.map((c) => fmt(r[c])));
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => c.padStart(widths[i])).join('  ');
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+function markdownTable(headers, rows) {
+  return [
+    `| ${headers.join(' | ')} |`,
+    `|${headers.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+const cpuList = cpus();
+const machine = {
+  date: new Date().toISOString(),
+  node: process.version,
+  platform: `${platform()} ${arch()}`,
+  cpus: { count: cpuList.length, model: cpuList[0]?.model?.trim() ?? 'unknown' },
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  quick,
+};
+console.log(
+  `mixt bench: node ${machine.node}, ${machine.platform}, ${machine.cpus.count} × ${machine.cpus.model}${quick ? ' (quick)' : ''}`,
+);
+
+const results = {};
+const failures = [];
+for (const b of BENCHES) {
+  console.log(`\n${b.title} (${b.module}):`);
+  try {
+    const mod = await import(b.module);
+    if (typeof mod[b.fn] !== 'function') throw new Error(`${b.module} does not export ${b.fn}()`);
+    const rows = await mod[b.fn](quick ? b.quick : {});
+    results[b.name] = rows;
+    console.log(textTable(rows));
+  } catch (error) {
+    failures.push(`${b.name}: ${error.message}`);
+    console.error(`  failed: ${error.message}`);
+  }
+}
+
+const targets = TARGETS.map((t) => {
+  const measured = results[t.bench] ? t.pick(results[t.bench]) : undefined;
+  const status = measured === undefined ? 'not measured' : measured >= t.min ? 'met' : 'not met';
+  return { name: t.name, unit: t.unit, required: t.min, measured: measured ?? null, status };
+});
+console.log('\nTargets:');
+for (const t of targets)
+  console.log(`  ${t.name}: ${fmt(t.measured)} ${t.unit} (target ≥ ${t.required}): ${t.status}`);
+
+const outDir = join(root, 'bench');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(
+  join(outDir, 'results.json'),
+  `${JSON.stringify({ machine, results, targets, failures }, null, 2)}\n`,
+);
+const md = [
+  '# Benchmark results',
+  '',
+  'Written by `pnpm bench` (scripts/bench.mjs); medians of timed runs after warm-up. Ratios',
+  'compare against the in-process baselines each benchmark defines (see scripts/bench/*.mjs).',
+  '',
+  `- date: ${machine.date}`,
+  `- node: ${machine.node} (${machine.platform})`,
+  `- machine: ${machine.cpus.count} × ${machine.cpus.model}, ${machine.memoryGiB} GiB${quick ? '' : ''}`,
+  ...(quick ? ['- **quick run** (fewer repetitions): not for quoting'] : []),
+  '',
+  '## Targets',
+  '',
+  markdownTable(
+    ['target', 'measured', 'required', 'status'],
+    targets.map((t) => [
+      t.name,
+      `${fmt(t.measured)} ${t.unit}`,
+      `≥ ${t.required} ${t.unit}`,
+      t.status,
+    ]),
+  ),
+  ...BENCHES.flatMap((b) => {
+    const rows = results[b.name];
+    if (!rows)
+      return [
+        '',
+        `## ${b.title}`,
+        '',
+        `Not run: ${failures.find((f) => f.startsWith(`${b.name}:`)) ?? 'no rows'}`,
+      ];
+    const cols = columns(rows);
+    return [
+      '',
+      `## ${b.title}`,
+      '',
+      `From \`${b.module.replace('./', 'scripts/')}\` (\`${b.fn}()\`).`,
+      '',
+      markdownTable(
+        cols,
+        rows.map((r) => cols.map((c) => fmt(r[c]))),
+      ),
+    ];
+  }),
+  '',
+].join('\n');
+writeFileSync(join(outDir, 'RESULTS.md'), md);
+console.log(`\nwrote bench/results.json and bench/RESULTS.md`);
+if (failures.length > 0) process.exit(1);
