@@ -31,9 +31,6 @@ const BENCHES = [
   },
 ];
 
-const num = (v) => typeof v === 'number' && Number.isFinite(v);
-const text = (k) => (typeof k === 'string' ? k : '');
-
 /**
  * The issue's targets. `pick(rows)` returns the measured median or undefined when the rows do
  * not contain it (then the target reads "not measured").
@@ -41,20 +38,11 @@ const text = (k) => (typeof k === 'string' ? k : '');
 const TARGETS = [
   {
     bench: 'convert',
-    name: 'fp32→bf16 bulk conversion',
+    name: 'fp32→bf16 bulk conversion (default engine)',
     unit: 'G elem/s',
     min: 1,
-    pick: (rows) => {
-      // The row converting float32 to bfloat16 (its label fields name both dtypes), its rate in
-      // G elements/s (the column whose name says G elem/s).
-      const row = rows.find((r) =>
-        Object.values(r).some((v) => /f(loat|p)?32.*(→|->|to|_|\s)+b(f|float)16/i.test(text(v))),
-      );
-      const key =
-        row &&
-        Object.keys(row).find((k) => /^g?elem|gelem/i.test(k) && /median/i.test(k) && num(row[k]));
-      return key ? row[key] : undefined;
-    },
+    // The first fp32→bf16 row is the default engine ('auto': wasm SIMD when available).
+    pick: (rows) => rows.find((r) => r.name === 'fp32→bf16')?.GelemPerSec_median,
   },
   {
     bench: 'matmul',
@@ -139,7 +127,7 @@ const md = [
   '',
   `- date: ${machine.date}`,
   `- node: ${machine.node} (${machine.platform})`,
-  `- machine: ${machine.cpus.count} × ${machine.cpus.model}, ${machine.memoryGiB} GiB${quick ? '' : ''}`,
+  `- machine: ${machine.cpus.count} × ${machine.cpus.model}, ${machine.memoryGiB} GiB`,
   ...(quick ? ['- **quick run** (fewer repetitions): not for quoting'] : []),
   '',
   '## Targets',

@@ -14,7 +14,6 @@ export {
   formatBackendsReport,
 } from './commands/backends.js';
 export type {
-  ConformanceCaseResult,
   ConformanceCommandOptions,
   GroupCounts,
 } from './commands/conformance.js';

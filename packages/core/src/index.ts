@@ -46,5 +46,17 @@ export {
   setBackend,
 } from './backend/default-registry.js';
 export { createReferenceBackend } from './backend/reference/reference-backend.js';
+export type {
+  ReferenceBackend,
+  ReferenceBackendOptions,
+  ReferenceRunStats,
+} from './backend/reference/reference-backend.js';
 export { gemm, batchedGemm } from './backend/reference/gemm.js';
-export { hostOptimizerStep, registerUpdateRule } from './optim/host-optimizer-step.js';
+export type { BatchedGemmOptions, GemmArray, GemmOptions } from './backend/reference/gemm.js';
+export {
+  fmaF32,
+  hostOptimizerStep,
+  registerUpdateRule,
+  updateRuleNames,
+} from './optim/host-optimizer-step.js';
+export type { HostTensor, UpdateContext, UpdateRule, WorkArray } from './optim/host-optimizer-step.js';

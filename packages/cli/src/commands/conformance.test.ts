@@ -150,7 +150,7 @@ describe('mixt conformance: usage errors exit 2', () => {
   it.each([
     [['--backend', 'nope'], "--backend 'nope' is not registered; valid backends: auto, reference"],
     [['--vectors', '/no/such/dir'], "--vectors '/no/such/dir' is not a directory"],
-    [['--only', 'no-such-group'], "--only 'no-such-group' matches no case"],
+    [['--only', 'no-such-group'], "--only 'no-such-group': conformance: 'only' entries"],
   ])('%j', async (args, message) => {
     const { code, stdout, stderr } = await mixt('conformance', ...args);
     expect(code).toBe(2);

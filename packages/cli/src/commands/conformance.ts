@@ -1,7 +1,14 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BackendFactory, BackendRegistry } from '@mixt/core';
-import { defaultVectorsDir, runConformance } from '@mixt/core/conformance';
+import {
+  type ConformanceResult,
+  type ConformanceSummary,
+  defaultVectorsDir,
+  listConformanceCases,
+  runConformance,
+  summarizeConformance,
+} from '@mixt/core/conformance';
 import type { CliIo } from '../cli-io.js';
 import { formatTable } from '../format-table.js';
 import {
@@ -10,9 +17,6 @@ import {
   registerKnownBackends,
 } from '../register-backends.js';
 import { UsageError } from '../usage-error.js';
-
-/** One case result of `runConformance`. */
-export type ConformanceCaseResult = Awaited<ReturnType<typeof runConformance>>[number];
 
 /** Options of `mixt conformance`. */
 export interface ConformanceCommandOptions {
@@ -34,29 +38,42 @@ export interface ConformanceCommandOptions {
   readonly createBackend?: BackendFactory;
 }
 
-/** Pass/fail/skip counts of one group of cases. */
-export interface GroupCounts {
-  readonly group: string;
-  readonly pass: number;
-  readonly fail: number;
-  readonly skip: number;
-}
-
-/** Counts results per group, in the order groups first appear, plus a `total` row. */
-export function countByGroup(results: readonly ConformanceCaseResult[]): {
-  groups: GroupCounts[];
+/** Per-group counts (`summarizeConformance`) plus a `total` row. */
+export function countByGroup(results: readonly ConformanceResult[]): {
+  groups: ConformanceSummary[];
   total: GroupCounts;
 } {
-  const byGroup = new Map<string, { pass: number; fail: number; skip: number }>();
-  const total = { pass: 0, fail: 0, skip: 0 };
-  for (const r of results) {
-    const counts = byGroup.get(r.group) ?? { pass: 0, fail: 0, skip: 0 };
-    byGroup.set(r.group, counts);
-    counts[r.status] += 1;
-    total[r.status] += 1;
+  const groups = summarizeConformance(results);
+  const total = { group: 'total', pass: 0, fail: 0, skip: 0 };
+  for (const g of groups) {
+    total.pass += g.pass;
+    total.fail += g.fail;
+    total.skip += g.skip;
   }
-  const groups = [...byGroup].map(([group, c]) => ({ group, ...c }));
-  return { groups, total: { group: 'total', ...total } };
+  return { groups, total };
+}
+
+/** Pass/fail/skip counts of a group, or of the whole run (`group: 'total'`). */
+export type GroupCounts = Omit<ConformanceSummary, 'group'> & { readonly group: string };
+
+/**
+ * Splits `--only` into prefixes and checks that each matches a case (with the suite's own
+ * message), so a typo is a usage error rather than an empty, green run.
+ */
+function parseOnly(only: string | undefined): string[] | undefined {
+  const prefixes = only
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (!prefixes || prefixes.length === 0) return undefined;
+  try {
+    listConformanceCases(prefixes);
+  } catch (error) {
+    throw new UsageError(
+      `mixt conformance: --only '${only}': ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return prefixes;
 }
 
 /** Checks `--vectors`: it must name an existing directory. Returns it absolute. */
@@ -115,7 +132,7 @@ async function resolveTarget(options: ConformanceCommandOptions): Promise<Target
 function formatReport(
   backend: string,
   vectorsDir: string,
-  results: readonly ConformanceCaseResult[],
+  results: readonly ConformanceResult[],
   verbose: boolean,
 ): string {
   const { groups, total } = countByGroup(results);
@@ -146,10 +163,7 @@ export async function conformanceCommand(
   io: CliIo,
 ): Promise<number> {
   const vectorsDir = options.vectors ? checkVectorsDir(options.vectors) : defaultVectorsDir();
-  const only = options.only
-    ?.split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
+  const only = parseOnly(options.only);
   let target: Target;
   try {
     target = await resolveTarget(options);

@@ -51,13 +51,17 @@ export interface MemoryInfo {
 export interface OptimizerStepRequest {
   /** Algorithm name, e.g. `'sgd'`, `'adam'`, `'adamw'`. */
   readonly algorithm: string;
-  /** Hyper-parameters of the algorithm (lr, betas, eps, weight decay, ...). */
+  /**
+   * Hyper-parameters under torch's names: `lr`, `momentum`, `dampening`, `nesterov`,
+   * `weight_decay` (sgd); `lr`, `beta1`, `beta2`, `eps`, `weight_decay` (adam, adamw).
+   * Unknown keys are an error. Rules added with `registerUpdateRule` define their own.
+   */
   readonly hyper: Readonly<Record<string, number | boolean>>;
   /** Step count including this step (1 on the first update). */
   readonly step: number;
   readonly param: Storage;
   readonly grad: Storage;
-  /** Optimizer state storages by name (e.g. `exp_avg`); updated in place. */
+  /** State storages under torch's names (`momentum_buffer`; `exp_avg`, `exp_avg_sq`); updated in place. */
   readonly state: Readonly<Record<string, Storage>>;
 }
 

@@ -7,8 +7,8 @@ import { record } from '../tensor/record.js';
 import { Random } from '../util/random.js';
 import { broadcastIndex, broadcastPair, sizeOf, tabulate } from './host-index.js';
 import { roundTo } from './numerics.js';
-import { type Probe, errorText, runProbes } from './probe.js';
-import { type ConformanceCase, type CaseOutcome, fail, pass } from './types.js';
+import { errorText, type Probe, runProbes } from './probe.js';
+import { type CaseOutcome, type ConformanceCase, fail, pass } from './types.js';
 
 /**
  * The broadcast group: numpy broadcasting of binary ops on assorted shape pairs (scalars,
@@ -17,13 +17,25 @@ import { type ConformanceCase, type CaseOutcome, fail, pass } from './types.js';
  */
 
 const PAIRS: ReadonlyArray<readonly [number[], number[]]> = [
-  [[3, 1], [1, 4]],
-  [[2, 1, 3], [4, 1]],
+  [
+    [3, 1],
+    [1, 4],
+  ],
+  [
+    [2, 1, 3],
+    [4, 1],
+  ],
   [[], [2, 3]],
   [[2, 3], []],
   [[5], [1]],
-  [[1, 1], [3, 1, 2]],
-  [[0, 3], [1, 3]],
+  [
+    [1, 1],
+    [3, 1, 2],
+  ],
+  [
+    [0, 3],
+    [1, 3],
+  ],
   [[2, 0, 1], [3]],
 ];
 
@@ -39,7 +51,12 @@ const OPS: ReadonlyArray<readonly [BinOp, (a: number, b: number) => number]> = [
 ];
 
 /** Probes of every op on one shape pair and dtype; small integer operands keep results exact. */
-function pairProbes(sa: number[], sb: number[], dtype: 'float32' | 'bfloat16', rng: Random): Probe[] {
+function pairProbes(
+  sa: number[],
+  sb: number[],
+  dtype: 'float32' | 'bfloat16',
+  rng: Random,
+): Probe[] {
   const out = broadcastPair(sa, sb) ?? [];
   const a = Array.from({ length: sizeOf(sa) }, () => Math.floor(rng.uniform() * 15) - 7);
   const b = Array.from({ length: sizeOf(sb) }, () => Math.floor(rng.uniform() * 15) - 7);
@@ -54,7 +71,9 @@ function pairProbes(sa: number[], sb: number[], dtype: 'float32' | 'bfloat16', r
       {
         dtype: op === 'gt' ? 'bool' : dtype,
         shape: out,
-        values: tabulate(out, (idx) => roundTo(f(a[broadcastIndex(idx, sa)], b[broadcastIndex(idx, sb)]), dtype)),
+        values: tabulate(out, (idx) =>
+          roundTo(f(a[broadcastIndex(idx, sa)], b[broadcastIndex(idx, sb)]), dtype),
+        ),
       },
     ],
     compare: 'exact',
@@ -67,8 +86,12 @@ function pairCase(sa: number[], sb: number[]): ConformanceCase {
     group: 'broadcast',
     async run(ctx) {
       const backend = await ctx.backend();
-      const dtypes = (['float32', 'bfloat16'] as const).filter((d) => backend.capabilities.dtypes[d] !== 'unsupported');
-      const probes = dtypes.flatMap((d) => pairProbes(sa, sb, d, new Random(sa.length * 10 + sb.length)));
+      const dtypes = (['float32', 'bfloat16'] as const).filter(
+        (d) => backend.capabilities.dtypes[d] !== 'unsupported',
+      );
+      const probes = dtypes.flatMap((d) =>
+        pairProbes(sa, sb, d, new Random(sa.length * 10 + sb.length)),
+      );
       const m = await runProbes(backend, probes);
       const what = `${OPS.map(([op]) => op).join(', ')} of ${fmt(sa)} and ${fmt(sb)} → ${fmt(broadcastPair(sa, sb) ?? [])} on ${dtypes.join(', ')} vs index computation`;
       return m.ok ? pass(m.summary(what)) : fail(m.summary(what));
@@ -83,8 +106,11 @@ function expectShapeError(what: string, names: readonly string[], fn: () => unkn
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const missing = names.filter((n) => !message.includes(n));
-    if (ShapeMismatchError.isInstance(error) && missing.length === 0) return pass(`${what} threw ShapeMismatchError naming ${names.join(' and ')}: ${message}`);
-    return fail(`${what} threw ${errorText(error)}; expected a ShapeMismatchError naming ${names.join(' and ')}${missing.length ? ` (missing ${missing.join(', ')})` : ''}`);
+    if (ShapeMismatchError.isInstance(error) && missing.length === 0)
+      return pass(`${what} threw ShapeMismatchError naming ${names.join(' and ')}: ${message}`);
+    return fail(
+      `${what} threw ${errorText(error)}; expected a ShapeMismatchError naming ${names.join(' and ')}${missing.length ? ` (missing ${missing.join(', ')})` : ''}`,
+    );
   }
   return fail(`${what} did not throw; expected a ShapeMismatchError naming ${names.join(' and ')}`);
 }
@@ -95,11 +121,34 @@ let badGraphs = 0;
  * Runs a hand-built graph `input a, input b, op(a, b) → declared` that is invalid, and expects
  * the backend to reject it with a message naming both offending dtypes or shapes.
  */
-async function expectRejected(backend: Backend, what: string, inputs: readonly [DType, number[]][], declared: GraphNode, names: readonly string[]): Promise<CaseOutcome> {
-  const nodes: GraphNode[] = inputs.map(([dtype, shape]) => ({ op: 'input', inputs: [], attrs: {}, shape, dtype }));
+async function expectRejected(
+  backend: Backend,
+  what: string,
+  inputs: readonly [DType, number[]][],
+  declared: GraphNode,
+  names: readonly string[],
+): Promise<CaseOutcome> {
+  const nodes: GraphNode[] = inputs.map(([dtype, shape]) => ({
+    op: 'input',
+    inputs: [],
+    attrs: {},
+    shape,
+    dtype,
+  }));
   nodes.push(declared);
-  const graph: Graph = { nodes, inputs: [0, 1], outputs: [2], key: `conformance-bad-graph-${badGraphs++}` };
-  const feeds: Storage[] = inputs.map(([dtype, shape]) => backend.upload(new (dtype === 'float32' ? Float32Array : Uint16Array)(sizeOf(shape)), dtype, shape));
+  const graph: Graph = {
+    nodes,
+    inputs: [0, 1],
+    outputs: [2],
+    key: `conformance-bad-graph-${badGraphs++}`,
+  };
+  const feeds: Storage[] = inputs.map(([dtype, shape]) =>
+    backend.upload(
+      new (dtype === 'float32' ? Float32Array : Uint16Array)(sizeOf(shape)),
+      dtype,
+      shape,
+    ),
+  );
   try {
     const outputs = await backend.run(graph, feeds);
     for (const o of outputs) backend.free(o);
@@ -108,7 +157,9 @@ async function expectRejected(backend: Backend, what: string, inputs: readonly [
     const message = error instanceof Error ? error.message : String(error);
     const missing = names.filter((n) => !message.includes(n));
     if (missing.length === 0) return pass(`run rejected ${what}: ${errorText(error)}`);
-    return fail(`run rejected ${what} but the message does not name ${missing.join(', ')}: ${errorText(error)}`);
+    return fail(
+      `run rejected ${what} but the message does not name ${missing.join(', ')}: ${errorText(error)}`,
+    );
   } finally {
     for (const f of feeds) backend.free(f);
   }
@@ -121,27 +172,68 @@ export function broadcastCases(): ConformanceCase[] {
     {
       id: 'broadcast/error/shape',
       group: 'broadcast',
-      run: async () => expectShapeError('recording add of [2,3] and [4]', ['[2,3]', '[4]'], () => fromArray([[1, 2, 3], [4, 5, 6]]).add(fromArray([1, 2, 3, 4]))),
+      run: async () =>
+        expectShapeError('recording add of [2,3] and [4]', ['[2,3]', '[4]'], () =>
+          fromArray([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]).add(fromArray([1, 2, 3, 4])),
+        ),
     },
     {
       id: 'broadcast/error/matmul',
       group: 'broadcast',
-      run: async () => expectShapeError('recording matmul of [2,3] and [4,5]', ['[2,3]', '[4,5]'], () => fromArray(new Float32Array(6), { shape: [2, 3] }).matmul(fromArray(new Float32Array(20), { shape: [4, 5] }))),
+      run: async () =>
+        expectShapeError('recording matmul of [2,3] and [4,5]', ['[2,3]', '[4,5]'], () =>
+          fromArray(new Float32Array(6), { shape: [2, 3] }).matmul(
+            fromArray(new Float32Array(20), { shape: [4, 5] }),
+          ),
+        ),
     },
     {
       id: 'broadcast/error/graph-dtype',
       group: 'broadcast',
       async run(ctx) {
-        const add: GraphNode = { op: 'add', inputs: [0, 1], attrs: {}, shape: [4], dtype: 'bfloat16' };
-        return expectRejected(await ctx.backend(), 'a hand-built add of bfloat16[4] and float32[4]', [['bfloat16', [4]], ['float32', [4]]], add, ['bfloat16', 'float32']);
+        const add: GraphNode = {
+          op: 'add',
+          inputs: [0, 1],
+          attrs: {},
+          shape: [4],
+          dtype: 'bfloat16',
+        };
+        return expectRejected(
+          await ctx.backend(),
+          'a hand-built add of bfloat16[4] and float32[4]',
+          [
+            ['bfloat16', [4]],
+            ['float32', [4]],
+          ],
+          add,
+          ['bfloat16', 'float32'],
+        );
       },
     },
     {
       id: 'broadcast/error/graph-shape',
       group: 'broadcast',
       async run(ctx) {
-        const add: GraphNode = { op: 'add', inputs: [0, 1], attrs: {}, shape: [2, 3], dtype: 'float32' };
-        return expectRejected(await ctx.backend(), 'a hand-built add of float32[2,3] and float32[4]', [['float32', [2, 3]], ['float32', [4]]], add, ['[2,3]', '[4]']);
+        const add: GraphNode = {
+          op: 'add',
+          inputs: [0, 1],
+          attrs: {},
+          shape: [2, 3],
+          dtype: 'float32',
+        };
+        return expectRejected(
+          await ctx.backend(),
+          'a hand-built add of float32[2,3] and float32[4]',
+          [
+            ['float32', [2, 3]],
+            ['float32', [4]],
+          ],
+          add,
+          ['[2,3]', '[4]'],
+        );
       },
     },
   ];

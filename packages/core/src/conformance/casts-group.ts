@@ -3,9 +3,16 @@ import { DTYPE_NAMES, type DType, type StorageArray } from '../dtype/dtypes.js';
 import { inputTensor } from '../tensor/creation.js';
 import { record } from '../tensor/record.js';
 import { Mismatches } from './compare.js';
-import { errorText } from './probe.js';
 import { dtypeCase } from './dtype-support.js';
-import { type CaseContext, type CaseOutcome, type ConformanceCase, fail, pass, skip } from './types.js';
+import { errorText } from './probe.js';
+import {
+  type CaseContext,
+  type CaseOutcome,
+  type ConformanceCase,
+  fail,
+  pass,
+  skip,
+} from './types.js';
 import { type CastVectors, parseCasts } from './vectors.js';
 
 /**
@@ -16,7 +23,8 @@ import { type CastVectors, parseCasts } from './vectors.js';
 
 type CastDt = 'float32' | 'bfloat16' | 'float16';
 
-const hex = (bits: number, dt: CastDt) => `0x${bits.toString(16).padStart(dt === 'float32' ? 8 : 4, '0')}`;
+const hex = (bits: number, dt: CastDt) =>
+  `0x${bits.toString(16).padStart(dt === 'float32' ? 8 : 4, '0')}`;
 
 /** Whether bits of `dt` encode a NaN. */
 function isNaNBits(bits: number, dt: CastDt): boolean {
@@ -26,7 +34,7 @@ function isNaNBits(bits: number, dt: CastDt): boolean {
 }
 
 /** Host storage holding raw bits (float32 through a Uint32 view, so NaN payloads survive). */
-function storageOfBits(bits: readonly number[], dt: CastDt): StorageArray {
+function storageOfBits(bits: readonly number[], dt: CastDt): Float32Array | Uint16Array {
   if (dt !== 'float32') return Uint16Array.from(bits);
   return new Float32Array(Uint32Array.from(bits).buffer);
 }
@@ -35,8 +43,9 @@ function storageOfBits(bits: readonly number[], dt: CastDt): StorageArray {
 function bitsOf(data: StorageArray, dt: CastDt, n: number, what: string): ArrayLike<number> {
   const ok = dt === 'float32' ? data instanceof Float32Array : data instanceof Uint16Array;
   if (!ok) throw new Error(`${what}: download returned a ${data.constructor.name} for ${dt}`);
-  if (data.length !== n) throw new Error(`${what}: download returned ${data.length} elements; expected ${n}`);
-  return dt === 'float32' ? new Uint32Array(data.buffer, data.byteOffset, n) : data;
+  if (data.length !== n)
+    throw new Error(`${what}: download returned ${data.length} elements; expected ${n}`);
+  return data instanceof Float32Array ? new Uint32Array(data.buffer, data.byteOffset, n) : data;
 }
 
 interface CastRun {
@@ -66,7 +75,12 @@ async function checkCast(backend: Backend, run: CastRun, m: Mismatches): Promise
     try {
       const out = await backend.cast(input, run.to);
       try {
-        compareBits(m, 'primitive', run, bitsOf(await backend.download(out), run.to, n, 'primitive'));
+        compareBits(
+          m,
+          'primitive',
+          run,
+          bitsOf(await backend.download(out), run.to, n, 'primitive'),
+        );
       } finally {
         backend.free(out);
       }
@@ -93,7 +107,9 @@ async function checkCast(backend: Backend, run: CastRun, m: Mismatches): Promise
 function unsupported(backend: Backend, dtypes: readonly DType[]): CaseOutcome | undefined {
   const missing = dtypes.filter((d) => backend.capabilities.dtypes[d] === 'unsupported');
   if (missing.length === 0) return undefined;
-  return skip(`${missing.join(', ')} unsupported by ${backend.name}; dtype/${missing[0]} checks the error instead`);
+  return skip(
+    `${missing.join(', ')} unsupported by ${backend.name}; dtype/${missing[0]} checks the error instead`,
+  );
 }
 
 type RunsOf = (v: CastVectors) => CastRun[];
@@ -122,21 +138,50 @@ export function castsCases(): ConformanceCase[] {
   const f32s = (v: CastVectors) => v.cases.map((c) => c.f32);
   return [
     castCase('cast/f32→bf16', ['float32', 'bfloat16'], (v) => [
-      { from: 'float32', to: 'bfloat16', src: f32s(v), expected: v.cases.map((c) => c.bf16), tags: tags(v) },
+      {
+        from: 'float32',
+        to: 'bfloat16',
+        src: f32s(v),
+        expected: v.cases.map((c) => c.bf16),
+        tags: tags(v),
+      },
     ]),
     castCase('cast/f32→fp16', ['float32', 'float16'], (v) => [
-      { from: 'float32', to: 'float16', src: f32s(v), expected: v.cases.map((c) => c.fp16), tags: tags(v) },
+      {
+        from: 'float32',
+        to: 'float16',
+        src: f32s(v),
+        expected: v.cases.map((c) => c.fp16),
+        tags: tags(v),
+      },
     ]),
     castCase('cast/bf16→f32', ['float32', 'bfloat16'], (v) => [
-      { from: 'bfloat16', to: 'float32', src: v.cases.map((c) => c.bf16), expected: v.cases.map((c) => c.bf16ToF32), tags: tags(v) },
+      {
+        from: 'bfloat16',
+        to: 'float32',
+        src: v.cases.map((c) => c.bf16),
+        expected: v.cases.map((c) => c.bf16ToF32),
+        tags: tags(v),
+      },
     ]),
     castCase('cast/fp16→f32', ['float32', 'float16'], (v) => [
-      { from: 'float16', to: 'float32', src: v.cases.map((c) => c.fp16), expected: v.cases.map((c) => c.fp16ToF32), tags: tags(v) },
+      {
+        from: 'float16',
+        to: 'float32',
+        src: v.cases.map((c) => c.fp16),
+        expected: v.cases.map((c) => c.fp16ToF32),
+        tags: tags(v),
+      },
     ]),
     castCase('cast/widen', ['float32', 'bfloat16', 'float16'], (v) =>
       (['bfloat16', 'float16'] as const).map((dt) => {
         const rows = v.widen.filter((w) => w.dtype === dt);
-        return { from: dt, to: 'float32', src: rows.map((w) => w.bits), expected: rows.map((w) => w.f32) };
+        return {
+          from: dt,
+          to: 'float32',
+          src: rows.map((w) => w.bits),
+          expected: rows.map((w) => w.f32),
+        };
       }),
     ),
     ...DTYPE_NAMES.map(dtypeCase),

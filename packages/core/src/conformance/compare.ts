@@ -1,4 +1,10 @@
-import { type DType, DTYPES, type StorageArray, allocStorage, isStorageOf } from '../dtype/dtypes.js';
+import {
+  allocStorage,
+  DTYPES,
+  type DType,
+  isStorageOf,
+  type StorageArray,
+} from '../dtype/dtypes.js';
 import { type FloatDt, halfBits, halfValue, representable, show, ulpDistance } from './numerics.js';
 
 /** How many mismatches a failure detail lists. */
@@ -60,7 +66,8 @@ export function sameValue(got: number, expected: number, zeroSignFree = false): 
  * f64 formula's own error: 2^-12 and 2^-36 relative (or that much absolute near zero).
  */
 export function approxOk(got: number, expected: number, dtype: DType): boolean {
-  if (Number.isNaN(expected) || Number.isNaN(got)) return Number.isNaN(expected) && Number.isNaN(got);
+  if (Number.isNaN(expected) || Number.isNaN(got))
+    return Number.isNaN(expected) && Number.isNaN(got);
   if (!isFloatDt(dtype)) return got === expected;
   if (ulpDistance(got, expected, dtype) <= 1) return true;
   if (dtype === 'bfloat16' || dtype === 'float16') return false;
@@ -82,7 +89,8 @@ export function toStorage(values: readonly number[], dtype: DType): StorageArray
   const out = allocStorage(dtype, values.length);
   if (dtype === 'bfloat16' || dtype === 'float16') {
     values.forEach((v, i) => {
-      if (!representable(v, dtype)) throw new Error(`conformance: ${v} is not a ${dtype} value (suite bug)`);
+      if (!representable(v, dtype))
+        throw new Error(`conformance: ${v} is not a ${dtype} value (suite bug)`);
       out[i] = halfBits(v, dtype);
     });
     return out;
@@ -95,12 +103,21 @@ export function toStorage(values: readonly number[], dtype: DType): StorageArray
  * Element values of downloaded storage (half bit patterns decoded). Throws, naming what came
  * back, when the array is not the dtype's storage kind or has the wrong length.
  */
-export function fromStorage(data: StorageArray, dtype: DType, size: number, what: string): number[] {
+export function fromStorage(
+  data: StorageArray,
+  dtype: DType,
+  size: number,
+  what: string,
+): number[] {
   if (!isStorageOf(data, dtype)) {
     const got = (data as object | null)?.constructor?.name ?? String(data);
-    throw new Error(`${what}: download returned a ${got} for dtype ${dtype}; expected a ${DTYPES[dtype].storage}`);
+    throw new Error(
+      `${what}: download returned a ${got} for dtype ${dtype}; expected a ${DTYPES[dtype].storage}`,
+    );
   }
-  if (data.length !== size) throw new Error(`${what}: download returned ${data.length} elements; expected ${size}`);
-  if (dtype === 'bfloat16' || dtype === 'float16') return Array.from(data, (b) => halfValue(b, dtype));
+  if (data.length !== size)
+    throw new Error(`${what}: download returned ${data.length} elements; expected ${size}`);
+  if (dtype === 'bfloat16' || dtype === 'float16')
+    return Array.from(data, (b) => halfValue(b, dtype));
   return Array.from(data);
 }

@@ -1,5 +1,11 @@
 import type { Backend, Storage } from '../backend/backend.js';
-import { type DType, DTYPES, type StorageArray, allocStorage, isStorageOf } from '../dtype/dtypes.js';
+import {
+  allocStorage,
+  DTYPES,
+  type DType,
+  isStorageOf,
+  type StorageArray,
+} from '../dtype/dtypes.js';
 import { UnsupportedDtypeError } from '../errors/unsupported-dtype-error.js';
 import { Random } from '../util/random.js';
 import { Mismatches } from './compare.js';
@@ -20,7 +26,7 @@ function sample(dtype: DType, rng: Random): StorageArray {
   if (info.bits <= 16) {
     // Every bit pattern: for the halves that is every value, subnormals, ±0, ±inf, all NaNs.
     const out = allocStorage(dtype, 2 ** info.bits);
-    const raw = new (info.bits === 8 ? Uint8Array : Uint16Array)(out.buffer);
+    const raw = new (info.bits === 8 ? Uint8Array : Uint16Array)(out.buffer as ArrayBuffer);
     raw.forEach((_v, i) => {
       raw[i] = i;
     });
@@ -35,7 +41,11 @@ function sample(dtype: DType, rng: Random): StorageArray {
   edges.forEach((e, k) => {
     raw[k * words + words - 1] = e; // little-endian: the high word of a float64 comes last
   });
-  return dtype === 'float32' ? new Float32Array(raw.buffer) : dtype === 'float64' ? new Float64Array(raw.buffer) : new Int32Array(raw.buffer);
+  return dtype === 'float32'
+    ? new Float32Array(raw.buffer)
+    : dtype === 'float64'
+      ? new Float64Array(raw.buffer)
+      : new Int32Array(raw.buffer);
 }
 
 /** Bytes of an array as unsigned words of the element width, for exact comparison. */
@@ -62,7 +72,9 @@ async function roundTrip(backend: Backend, dtype: DType, m: Mismatches): Promise
   try {
     const back = await backend.download(storage);
     if (!isStorageOf(back, dtype) || back.length !== data.length) {
-      m.problem(`download returned a ${back.constructor.name} of ${back.length} for ${data.length} ${dtype}; expected a ${DTYPES[dtype].storage}`);
+      m.problem(
+        `download returned a ${back.constructor.name} of ${back.length} for ${data.length} ${dtype}; expected a ${DTYPES[dtype].storage}`,
+      );
       return data.length;
     }
     const per = words(data).length / data.length;
@@ -71,7 +83,10 @@ async function roundTrip(backend: Backend, dtype: DType, m: Mismatches): Promise
       let same = true;
       for (let w = 0; w < per; w++) same &&= a[i * per + w] === b[i * per + w];
       const ok = same || (isNaNAt(data, dtype, i) && isNaNAt(back, dtype, i));
-      m.check(ok, () => `[${i}] uploaded ${String(data[i])} came back ${String(back[i])} (bits differ)`);
+      m.check(
+        ok,
+        () => `[${i}] uploaded ${String(data[i])} came back ${String(back[i])} (bits differ)`,
+      );
     }
   } finally {
     backend.free(storage);
@@ -93,18 +108,28 @@ export function dtypeCase(dtype: DType): ConformanceCase {
         const what = `${support} ${dtype}: upload → download of ${n} bit patterns, exact (any NaN for NaN)`;
         return m.ok ? pass(m.summary(what)) : fail(m.summary(what));
       }
-      if (support !== 'unsupported') return fail(`capabilities.dtypes.${dtype} is ${JSON.stringify(support)}; expected 'native', 'emulated' or 'unsupported'`);
+      if (support !== 'unsupported')
+        return fail(
+          `capabilities.dtypes.${dtype} is ${JSON.stringify(support)}; expected 'native', 'emulated' or 'unsupported'`,
+        );
       const data = allocStorage(dtype, 4);
       let stored: Storage;
       try {
         stored = backend.upload(data, dtype, [4]);
       } catch (error) {
         const named = error instanceof Error && error.message.includes(dtype);
-        if (UnsupportedDtypeError.isInstance(error) && named) return pass(`unsupported ${dtype}: upload threw UnsupportedDtypeError naming the dtype (${errorText(error)})`);
-        return fail(`unsupported ${dtype}: upload threw ${errorText(error)}; expected an UnsupportedDtypeError whose message names '${dtype}'`);
+        if (UnsupportedDtypeError.isInstance(error) && named)
+          return pass(
+            `unsupported ${dtype}: upload threw UnsupportedDtypeError naming the dtype (${errorText(error)})`,
+          );
+        return fail(
+          `unsupported ${dtype}: upload threw ${errorText(error)}; expected an UnsupportedDtypeError whose message names '${dtype}'`,
+        );
       }
       backend.free(stored);
-      return fail(`unsupported ${dtype}: upload succeeded; expected an UnsupportedDtypeError naming '${dtype}'`);
+      return fail(
+        `unsupported ${dtype}: upload succeeded; expected an UnsupportedDtypeError naming '${dtype}'`,
+      );
     },
   };
 }

@@ -6,7 +6,15 @@ import type { Random } from '../util/random.js';
 import { geluExact, geluTanhForm, logistic, powC } from './expect-math.js';
 import { type FloatDt, FORMATS, roundTo, show } from './numerics.js';
 import type { Probe } from './probe.js';
-import { binaryPairs, chainTriples, halfUlpAt1, randomValue, specials, uniformValue, values } from './value-pools.js';
+import {
+  binaryPairs,
+  chainTriples,
+  halfUlpAt1,
+  randomValue,
+  specials,
+  uniformValue,
+  values,
+} from './value-pools.js';
 
 /** Builds the probes of one op case for one float dtype. */
 export type ProbeFactory = (dtype: FloatDt, rng: Random) => Probe[];
@@ -30,7 +38,11 @@ interface ElementwiseSpec {
  * output dtype. For + − × ÷ √ that equals "computed in fp32 and rounded once": fp32 carries
  * more than 2p + 2 bits for both half formats, so rounding twice cannot differ from once.
  */
-export function elementwise(dtype: FloatDt, inputs: readonly number[][], spec: ElementwiseSpec): Probe {
+export function elementwise(
+  dtype: FloatDt,
+  inputs: readonly number[][],
+  spec: ElementwiseSpec,
+): Probe {
   const n = inputs[0].length;
   const out: DType = spec.out ?? dtype;
   const expected = Array.from({ length: n }, (_v, i) => {
@@ -51,8 +63,31 @@ export function elementwise(dtype: FloatDt, inputs: readonly number[][], spec: E
 }
 
 /** Ops without attributes, built generically. */
-type PlainOp = 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'relu' | 'tanh' | 'sigmoid' | BinaryOp;
-type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+type PlainOp =
+  | 'neg'
+  | 'abs'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'relu'
+  | 'tanh'
+  | 'sigmoid'
+  | BinaryOp;
+type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge';
 
 const op1 = (op: PlainOp) => (ts: readonly Tensor[]) => record(op, {}, [ts[0]]);
 const op2 = (op: BinaryOp) => (ts: readonly Tensor[]) => record(op, {}, [ts[0], ts[1]]);
@@ -64,36 +99,84 @@ function widePool(rng: Random, dtype: FloatDt, positive = false): number[] {
 }
 
 /** Values uniform in [lo, hi) plus the given extras. */
-function rangePool(rng: Random, dtype: FloatDt, lo: number, hi: number, extra: readonly number[]): number[] {
-  return [...values(48, () => uniformValue(rng, dtype, lo, hi)), ...extra.map((v) => roundTo(v, dtype))];
+function rangePool(
+  rng: Random,
+  dtype: FloatDt,
+  lo: number,
+  hi: number,
+  extra: readonly number[],
+): number[] {
+  return [
+    ...values(48, () => uniformValue(rng, dtype, lo, hi)),
+    ...extra.map((v) => roundTo(v, dtype)),
+  ];
 }
 
-const unary = (op: PlainOp, f: (x: number) => number, compare: 'exact' | 'approx', pool: (rng: Random, dtype: FloatDt) => number[], zeroSignFree = false): ProbeFactory =>
-  (dtype, rng) => [elementwise(dtype, [pool(rng, dtype)], { label: op, build: op1(op), f, compare, zeroSignFree })];
-
-const binary = (op: BinaryOp, f: (a: number, b: number) => number, zeroSignFree = false): ProbeFactory =>
-  (dtype, rng) => [elementwise(dtype, binaryPairs(rng, dtype), { label: op, build: op2(op), f, compare: 'exact', zeroSignFree })];
-
-const compare = (op: BinaryOp, f: (a: number, b: number) => boolean): ProbeFactory =>
+const unary =
+  (
+    op: PlainOp,
+    f: (x: number) => number,
+    compare: 'exact' | 'approx',
+    pool: (rng: Random, dtype: FloatDt) => number[],
+    zeroSignFree = false,
+  ): ProbeFactory =>
   (dtype, rng) => [
-    elementwise(dtype, binaryPairs(rng, dtype), { label: op, build: op2(op), f: (a, b) => Number(f(a, b)), compare: 'exact', out: 'bool' }),
+    elementwise(dtype, [pool(rng, dtype)], { label: op, build: op1(op), f, compare, zeroSignFree }),
+  ];
+
+const binary =
+  (op: BinaryOp, f: (a: number, b: number) => number, zeroSignFree = false): ProbeFactory =>
+  (dtype, rng) => [
+    elementwise(dtype, binaryPairs(rng, dtype), {
+      label: op,
+      build: op2(op),
+      f,
+      compare: 'exact',
+      zeroSignFree,
+    }),
+  ];
+
+const compare =
+  (op: BinaryOp, f: (a: number, b: number) => boolean): ProbeFactory =>
+  (dtype, rng) => [
+    elementwise(dtype, binaryPairs(rng, dtype), {
+      label: op,
+      build: op2(op),
+      f: (a, b) => Number(f(a, b)),
+      compare: 'exact',
+      out: 'bool',
+    }),
   ];
 
 // exp overflows fp16 beyond ~11.09, so its range reaches past that; elsewhere it stays within
 // fp32's normal range (a backend may flush fp32 subnormals).
-const expRange = (dtype: FloatDt): [number, number] => (dtype === 'float16' ? [-17, 12] : [-80, 88]);
+const expRange = (dtype: FloatDt): [number, number] =>
+  dtype === 'float16' ? [-17, 12] : [-80, 88];
 const EDGE = [0, -0, Infinity, -Infinity, Number.NaN];
 
 /** Factories for the unary, binary, comparison and select ops. */
 export const ELEMENTWISE_PROBES = {
   neg: unary('neg', (x) => -x, 'exact', widePool),
   abs: unary('abs', Math.abs, 'exact', widePool),
-  relu: unary('relu', (x) => (x < 0 ? 0 : x), 'exact', widePool, true),
+  relu: unary('relu', (x) => Math.max(x, 0), 'exact', widePool, true),
   sqrt: unary('sqrt', Math.sqrt, 'exact', (rng, dt) => [...widePool(rng, dt, true), -2, -0]),
-  exp: unary('exp', Math.exp, 'approx', (rng, dt) => rangePool(rng, dt, ...expRange(dt), [...EDGE, 1])),
-  log: unary('log', Math.log, 'approx', (rng, dt) => [...widePool(rng, dt, true), -1, -0, 0.75, 1.25]),
+  exp: unary('exp', Math.exp, 'approx', (rng, dt) =>
+    rangePool(rng, dt, ...expRange(dt), [...EDGE, 1]),
+  ),
+  log: unary('log', Math.log, 'approx', (rng, dt) => [
+    ...widePool(rng, dt, true),
+    -1,
+    -0,
+    0.75,
+    1.25,
+  ]),
   // rsqrt(−0) is −∞ in IEEE but +∞ through pow(x, −0.5): −0 is left out as not portable.
-  rsqrt: unary('rsqrt', (x) => 1 / Math.sqrt(x), 'approx', (rng, dt) => [...widePool(rng, dt, true).filter((v) => !Object.is(v, -0)), -4]),
+  rsqrt: unary(
+    'rsqrt',
+    (x) => 1 / Math.sqrt(x),
+    'approx',
+    (rng, dt) => [...widePool(rng, dt, true).filter((v) => !Object.is(v, -0)), -4],
+  ),
   tanh: unary('tanh', Math.tanh, 'approx', (rng, dt) => rangePool(rng, dt, -6, 6, EDGE)),
   sigmoid: unary('sigmoid', logistic, 'approx', (rng, dt) => rangePool(rng, dt, -20, 20, EDGE)),
   // Both GELU forms; inputs stay ≥ −3 where an fp32 formula 1 + erf(…) is still accurate to
@@ -101,8 +184,18 @@ export const ELEMENTWISE_PROBES = {
   gelu: (dtype, rng) => {
     const xs = rangePool(rng, dtype, -3, 8, [0, -0, Number.NaN, 1, -1]);
     return [
-      elementwise(dtype, [xs], { label: 'gelu(none)', build: (ts) => record('gelu', { approximate: 'none' }, [ts[0]]), f: geluExact, compare: 'approx' }),
-      elementwise(dtype, [xs], { label: 'gelu(tanh)', build: (ts) => record('gelu', { approximate: 'tanh' }, [ts[0]]), f: geluTanhForm, compare: 'approx' }),
+      elementwise(dtype, [xs], {
+        label: 'gelu(none)',
+        build: (ts) => record('gelu', { approximate: 'none' }, [ts[0]]),
+        f: geluExact,
+        compare: 'approx',
+      }),
+      elementwise(dtype, [xs], {
+        label: 'gelu(tanh)',
+        build: (ts) => record('gelu', { approximate: 'tanh' }, [ts[0]]),
+        f: geluTanhForm,
+        compare: 'approx',
+      }),
     ];
   },
 
@@ -127,12 +220,24 @@ export const ELEMENTWISE_PROBES = {
     }
     // Edges with one IEEE answer (and 300² overflowing fp16); pow(1, NaN) and pow(NaN, 0)
     // are left out because JS and C disagree on them.
-    const edges = [[0, 2], [0, -1], [-0, 3], [Number.NaN, 2], [Infinity, -2], [Infinity, 2], [4, 0.5], [-8, 1 / 3], [300, 2]];
+    const edges = [
+      [0, 2],
+      [0, -1],
+      [-0, 3],
+      [Number.NaN, 2],
+      [Infinity, -2],
+      [Infinity, 2],
+      [4, 0.5],
+      [-8, 1 / 3],
+      [300, 2],
+    ];
     for (const [x, y] of edges) {
       a.push(roundTo(x, dtype));
       b.push(roundTo(y, dtype));
     }
-    return [elementwise(dtype, [a, b], { label: 'pow', build: op2('pow'), f: powC, compare: 'approx' })];
+    return [
+      elementwise(dtype, [a, b], { label: 'pow', build: op2('pow'), f: powC, compare: 'approx' }),
+    ];
   },
 
   eq: compare('eq', (a, b) => a === b),
@@ -168,7 +273,12 @@ export function chainProbes(dtype: 'bfloat16' | 'float16', rng: Random): Probe[]
   const b = [u / 2, u, -u / 2, u, u, u / 4].map((v) => roundTo(v, dtype));
   const [xs, ys, zs] = chainTriples(rng, dtype, 24);
   return [
-    elementwise(dtype, [a, b], { label: 'a + b', build: op2('add'), f: (x, y) => x + y, compare: 'exact' }),
+    elementwise(dtype, [a, b], {
+      label: 'a + b',
+      build: op2('add'),
+      f: (x, y) => x + y,
+      compare: 'exact',
+    }),
     elementwise(dtype, [xs, ys, zs], {
       label: 'x * y + z',
       build: ([x, y, z]) => record('add', {}, [record('mul', {}, [x, y]), z]),

@@ -88,7 +88,12 @@ export function mapLines(
   const lineShape = shape.map((d, k) => (k === axis ? 1 : d));
   for (let j = 0; j < sizeOf(lineShape); j++) {
     const base = unravel(j, lineShape);
-    const at = Array.from({ length: shape[axis] }, (_v, t) => ravel(base.map((x, k) => (k === axis ? t : x)), shape));
+    const at = Array.from({ length: shape[axis] }, (_v, t) =>
+      ravel(
+        base.map((x, k) => (k === axis ? t : x)),
+        shape,
+      ),
+    );
     const line = fn(at.map((i) => values[i]));
     at.forEach((i, t) => {
       out[i] = line[t];

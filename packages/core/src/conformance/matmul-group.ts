@@ -3,12 +3,19 @@ import type { DType } from '../dtype/dtypes.js';
 import { inputTensor } from '../tensor/creation.js';
 import { record } from '../tensor/record.js';
 import { Random } from '../util/random.js';
-import { Mismatches, fromStorage, sameValue, showValue, toStorage } from './compare.js';
+import { fromStorage, Mismatches, sameValue, showValue, toStorage } from './compare.js';
 import { ravel, sizeOf, tabulate } from './host-index.js';
 import { f32FromBits, halfValue, roundTo, ulpDistance } from './numerics.js';
 import type { HostValues } from './probe.js';
 import { errorText } from './probe.js';
-import { type CaseContext, type CaseOutcome, type ConformanceCase, fail, pass, skip } from './types.js';
+import {
+  type CaseContext,
+  type CaseOutcome,
+  type ConformanceCase,
+  fail,
+  pass,
+  skip,
+} from './types.js';
 import { type MatmulVector, parseMatmul } from './vectors.js';
 
 /**
@@ -21,7 +28,13 @@ import { type MatmulVector, parseMatmul } from './vectors.js';
 type Via = 'primitive' | 'graph';
 
 /** `a @ b` on the backend, by the primitive or by a one-node graph; returns decoded values. */
-async function product(backend: Backend, a: HostValues, b: HostValues, outShape: readonly number[], via: Via): Promise<number[]> {
+async function product(
+  backend: Backend,
+  a: HostValues,
+  b: HostValues,
+  outShape: readonly number[],
+  via: Via,
+): Promise<number[]> {
   const size = sizeOf(outShape);
   if (via === 'primitive') {
     const sa = backend.upload(toStorage(a.values, a.dtype), a.dtype, a.shape);
@@ -29,7 +42,8 @@ async function product(backend: Backend, a: HostValues, b: HostValues, outShape:
     try {
       const out = await backend.matmul(sa, sb);
       try {
-        if (out.shape.join(',') !== outShape.join(',')) throw new Error(`result shape [${out.shape}]; expected [${outShape}]`);
+        if (out.shape.join(',') !== outShape.join(','))
+          throw new Error(`result shape [${out.shape}]; expected [${outShape}]`);
         return fromStorage(await backend.download(out), a.dtype, size, via);
       } finally {
         backend.free(out);
@@ -56,7 +70,11 @@ function unsupported(backend: Backend, dtype: DType): CaseOutcome | undefined {
 }
 
 /** Runs `check` for each vector and both paths, turning thrown errors into mismatches. */
-async function eachPath(vectors: readonly MatmulVector[], m: Mismatches, check: (v: MatmulVector, via: Via) => Promise<void>): Promise<void> {
+async function eachPath(
+  vectors: readonly MatmulVector[],
+  m: Mismatches,
+  check: (v: MatmulVector, via: Via) => Promise<void>,
+): Promise<void> {
   for (const v of vectors) {
     for (const via of ['primitive', 'graph'] as const) {
       try {
@@ -68,7 +86,11 @@ async function eachPath(vectors: readonly MatmulVector[], m: Mismatches, check: 
   }
 }
 
-const operands = (v: MatmulVector, dtype: DType, decode: (bits: number) => number): [HostValues, HostValues] => [
+const operands = (
+  v: MatmulVector,
+  dtype: DType,
+  decode: (bits: number) => number,
+): [HostValues, HostValues] => [
   { dtype, shape: [v.M, v.K], values: v.A.map(decode) },
   { dtype, shape: [v.K, v.N], values: v.B.map(decode) },
 ];
@@ -79,7 +101,9 @@ function halfCase(dtype: 'bfloat16' | 'float16'): ConformanceCase {
     id: `matmul/${short}`,
     group: 'matmul',
     async run(ctx: CaseContext) {
-      const vectors = (await ctx.vectors('matmul.json', parseMatmul)).filter((v) => v.dtype === dtype);
+      const vectors = (await ctx.vectors('matmul.json', parseMatmul)).filter(
+        (v) => v.dtype === dtype,
+      );
       const backend = await ctx.backend();
       const skipped = unsupported(backend, dtype);
       if (skipped) return skipped;
@@ -90,7 +114,11 @@ function halfCase(dtype: 'bfloat16' | 'float16'): ConformanceCase {
         const got = await product(backend, a, b, [v.M, v.N], via);
         v.expected.forEach((bits, i) => {
           const e = decode(bits);
-          m.check(ulpDistance(got[i], e, dtype) <= 1, () => `${via} ${v.note} [${i}] got ${showValue(got[i], dtype)} expected ${showValue(e, dtype)}`);
+          m.check(
+            ulpDistance(got[i], e, dtype) <= 1,
+            () =>
+              `${via} ${v.note} [${i}] got ${showValue(got[i], dtype)} expected ${showValue(e, dtype)}`,
+          );
         });
       });
       const what = `${vectors.length} ${short} products from matmul.json (primitive and graph) within 1 ${short} ulp of 'expected'`;
@@ -116,10 +144,15 @@ const f32Case: ConformanceCase = {
         const [r, c] = [Math.floor(i / v.N), i % v.N];
         // Σ|A_ik·B_kj| bounds the rounding error of any fp32 summation order (K·2^-24 per unit).
         let magnitude = 0;
-        for (let k = 0; k < v.K; k++) magnitude += Math.abs(a.values[r * v.K + k] * b.values[k * v.N + c]);
+        for (let k = 0; k < v.K; k++)
+          magnitude += Math.abs(a.values[r * v.K + k] * b.values[k * v.N + c]);
         const bound = v.K * 2 ** -24 * magnitude;
         const ok = Number.isFinite(e) ? Math.abs(got[i] - e) <= bound : sameValue(got[i], e);
-        m.check(ok, () => `${via} ${v.note} [${i}] got ${showValue(got[i], 'float32')} expected ${showValue(e, 'float32')} ± ${bound}`);
+        m.check(
+          ok,
+          () =>
+            `${via} ${v.note} [${i}] got ${showValue(got[i], 'float32')} expected ${showValue(e, 'float32')} ± ${bound}`,
+        );
       });
     });
     const what = `${vectors.length} matmul.json products on float32 inputs (primitive and graph) within K·2^-24·Σ|A·B| of 'expected_f32'`;
@@ -150,7 +183,8 @@ const batchedCase: ConformanceCase = {
       checked.push(dtype);
       const exact = tabulate(outShape, ([i, j, r, c]) => {
         let s = 0;
-        for (let k = 0; k < K; k++) s += A[ravel([i, 0, r, k], [2, 1, M, K])] * B[ravel([j, k, c], [3, K, N])];
+        for (let k = 0; k < K; k++)
+          s += A[ravel([i, 0, r, k], [2, 1, M, K])] * B[ravel([j, k, c], [3, K, N])];
         return roundTo(s, dtype);
       });
       try {
@@ -160,15 +194,35 @@ const batchedCase: ConformanceCase = {
         const graph = await product(backend, a, b, outShape, 'graph');
         for (let i = 0; i < 2; i++) {
           for (let j = 0; j < 3; j++) {
-            const ai: HostValues = { dtype, shape: [M, K], values: A.slice(i * M * K, (i + 1) * M * K) };
-            const bj: HostValues = { dtype, shape: [K, N], values: B.slice(j * K * N, (j + 1) * K * N) };
+            const ai: HostValues = {
+              dtype,
+              shape: [M, K],
+              values: A.slice(i * M * K, (i + 1) * M * K),
+            };
+            const bj: HostValues = {
+              dtype,
+              shape: [K, N],
+              values: B.slice(j * K * N, (j + 1) * K * N),
+            };
             const single = await product(backend, ai, bj, [M, N], 'primitive');
             single.forEach((s, t) => {
               const at = (i * 3 + j) * M * N + t;
               const show = (x: number) => showValue(x, dtype);
-              m.check(sameValue(batched[at], s), () => `${dtype} batch (${i},${j}) [${t}] batched ${show(batched[at])} vs per-batch ${show(s)}`);
-              m.check(sameValue(graph[at], exact[at]), () => `${dtype} graph batch (${i},${j}) [${t}] got ${show(graph[at])} expected ${show(exact[at])}`);
-              m.check(sameValue(s, exact[at]), () => `${dtype} per-batch (${i},${j}) [${t}] got ${show(s)} expected ${show(exact[at])}`);
+              m.check(
+                sameValue(batched[at], s),
+                () =>
+                  `${dtype} batch (${i},${j}) [${t}] batched ${show(batched[at])} vs per-batch ${show(s)}`,
+              );
+              m.check(
+                sameValue(graph[at], exact[at]),
+                () =>
+                  `${dtype} graph batch (${i},${j}) [${t}] got ${show(graph[at])} expected ${show(exact[at])}`,
+              );
+              m.check(
+                sameValue(s, exact[at]),
+                () =>
+                  `${dtype} per-batch (${i},${j}) [${t}] got ${show(s)} expected ${show(exact[at])}`,
+              );
             });
           }
         }

@@ -1,5 +1,5 @@
 import type { DTypeSupport, MemoryInfo, Storage } from '../backend/backend.js';
-import { DTYPES, DTYPE_NAMES, type DType, allocStorage } from '../dtype/dtypes.js';
+import { allocStorage, DTYPE_NAMES, DTYPES, type DType } from '../dtype/dtypes.js';
 import { lowerGraph } from '../graph/cache-key.js';
 import { inputTensor } from '../tensor/creation.js';
 import { record } from '../tensor/record.js';
@@ -25,12 +25,22 @@ function allowedItemSizes(dtype: DType, support: DTypeSupport): number[] {
 }
 
 /** Checks `after` is `before` plus `bytes` in total and in `byDtype`, with `storages` more storages. */
-function expectDelta(m: Mismatches, what: string, before: MemoryInfo, after: MemoryInfo, bytes: Partial<Record<DType, number>>, storages: number): void {
+function expectDelta(
+  m: Mismatches,
+  what: string,
+  before: MemoryInfo,
+  after: MemoryInfo,
+  bytes: Partial<Record<DType, number>>,
+  storages: number,
+): void {
   const total = Object.values(bytes).reduce((s, b) => s + (b ?? 0), 0);
   const grew = after.bytes - before.bytes;
   m.check(grew === total, () => `${what}: memory().bytes changed by ${grew}; expected ${total}`);
   const more = after.storages - before.storages;
-  m.check(more === storages, () => `${what}: memory().storages changed by ${more}; expected ${storages}`);
+  m.check(
+    more === storages,
+    () => `${what}: memory().storages changed by ${more}; expected ${storages}`,
+  );
   for (const d of DTYPE_NAMES) {
     const got = (after.byDtype[d] ?? 0) - (before.byDtype[d] ?? 0);
     const exp = bytes[d] ?? 0;
@@ -47,7 +57,10 @@ function bytesCase(dtype: DType): ConformanceCase {
     async run(ctx) {
       const backend = await ctx.backend();
       const support = backend.capabilities.dtypes[dtype];
-      if (support === 'unsupported') return skip(`${dtype} unsupported by ${backend.name}; dtype/${dtype} checks the error instead`);
+      if (support === 'unsupported')
+        return skip(
+          `${dtype} unsupported by ${backend.name}; dtype/${dtype} checks the error instead`,
+        );
       const allowed = allowedItemSizes(dtype, support);
       const start = backend.memory();
       const storage = backend.upload(allocStorage(dtype, N), dtype, [N]);
@@ -55,7 +68,11 @@ function bytesCase(dtype: DType): ConformanceCase {
       const grew = held.bytes - start.bytes;
       const item = allowed.find((s) => s * N === grew) ?? allowed[0];
       const m = new Mismatches();
-      m.check(allowed.some((s) => s * N === grew), () => `upload of ${N} ${support} ${dtype}: memory().bytes grew by ${grew}; expected ${allowed.map((s) => s * N).join(' or ')} (${allowed.join(' or ')} bytes an element)`);
+      m.check(
+        allowed.some((s) => s * N === grew),
+        () =>
+          `upload of ${N} ${support} ${dtype}: memory().bytes grew by ${grew}; expected ${allowed.map((s) => s * N).join(' or ')} (${allowed.join(' or ')} bytes an element)`,
+      );
       expectDelta(m, `upload of ${N} ${dtype}`, start, held, { [dtype]: N * item }, 1);
       backend.free(storage);
       expectDelta(m, `after free`, start, backend.memory(), {}, 0);
@@ -77,7 +94,8 @@ const freeAllCase: ConformanceCase = {
     const m = new Mismatches();
     try {
       for (const d of DTYPE_NAMES) {
-        if (backend.capabilities.dtypes[d] !== 'unsupported') storages.push(backend.upload(allocStorage(d, 64), d, [64]));
+        if (backend.capabilities.dtypes[d] !== 'unsupported')
+          storages.push(backend.upload(allocStorage(d, 64), d, [64]));
       }
       if (backend.capabilities.dtypes.float32 !== 'unsupported') {
         const a = backend.upload(new Float32Array(12).fill(1), 'float32', [3, 4]);
@@ -92,7 +110,10 @@ const freeAllCase: ConformanceCase = {
       m.problem(errorText(error));
     }
     const held = backend.memory();
-    m.check(held.bytes > start.bytes, () => `memory().bytes did not grow while storages were live (${start.bytes} → ${held.bytes})`);
+    m.check(
+      held.bytes > start.bytes,
+      () => `memory().bytes did not grow while storages were live (${start.bytes} → ${held.bytes})`,
+    );
     for (const s of storages) backend.free(s);
     for (const t of tensors) t.dispose();
     const end = backend.memory();
@@ -116,7 +137,9 @@ const runCase: ConformanceCase = {
       if (support === 'unsupported') continue;
       checked.push(dtype);
       const x = inputTensor(allocStorage(dtype, 256), dtype, [256]);
-      const y = record('sqrt', {}, [record('add', {}, [record('mul', {}, [record('exp', {}, [x]), x]), x])]);
+      const y = record('sqrt', {}, [
+        record('add', {}, [record('mul', {}, [record('exp', {}, [x]), x]), x]),
+      ]);
       const z = record('neg', {}, [y]);
       const { graph } = lowerGraph([y.node, z.node]);
       const feed = backend.upload(allocStorage(dtype, 256), dtype, [256]);
@@ -126,7 +149,11 @@ const runCase: ConformanceCase = {
         const after = backend.memory();
         const item = (after.bytes - before.bytes) / (2 * 256);
         const allowed = allowedItemSizes(dtype, support);
-        m.check(allowed.includes(item), () => `${dtype} run: memory().bytes grew by ${after.bytes - before.bytes}; expected ${allowed.map((s) => 2 * 256 * s).join(' or ')} (two outputs of 256, no intermediates)`);
+        m.check(
+          allowed.includes(item),
+          () =>
+            `${dtype} run: memory().bytes grew by ${after.bytes - before.bytes}; expected ${allowed.map((s) => 2 * 256 * s).join(' or ')} (two outputs of 256, no intermediates)`,
+        );
         expectDelta(m, `${dtype} run`, before, after, { [dtype]: after.bytes - before.bytes }, 2);
         for (const o of outputs) backend.free(o);
         expectDelta(m, `${dtype} outputs freed`, before, backend.memory(), {}, 0);

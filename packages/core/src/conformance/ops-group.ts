@@ -1,6 +1,6 @@
 import type { OpName } from '../ops/catalogue.js';
 import { Random } from '../util/random.js';
-import { ELEMENTWISE_PROBES, type ProbeFactory, chainProbes } from './elementwise-probes.js';
+import { chainProbes, ELEMENTWISE_PROBES, type ProbeFactory } from './elementwise-probes.js';
 import { type FloatDt, SHORT } from './numerics.js';
 import { runProbes } from './probe.js';
 import { STRUCTURAL_PROBES } from './structural-probes.js';
@@ -40,11 +40,20 @@ function opCase(id: string, dtype: FloatDt, factory: ProbeFactory): ConformanceC
     async run(ctx) {
       const backend = await ctx.backend();
       const probes = factory(dtype, new Random(seedOf(id)));
-      const dtypes = new Set(probes.flatMap((p) => [...p.inputs, ...p.expected].map((x) => x.dtype)));
+      const dtypes = new Set(
+        probes.flatMap((p) => [...p.inputs, ...p.expected].map((x) => x.dtype)),
+      );
       const missing = [...dtypes].filter((d) => backend.capabilities.dtypes[d] === 'unsupported');
-      if (missing.length > 0) return skip(`${missing.join(', ')} unsupported by ${backend.name}; dtype/${missing[0]} checks the error instead`);
+      if (missing.length > 0)
+        return skip(
+          `${missing.join(', ')} unsupported by ${backend.name}; dtype/${missing[0]} checks the error instead`,
+        );
       const m = await runProbes(backend, probes);
-      const rule = probes.every((p) => p.compare === 'exact') ? 'exact bits' : dtype.endsWith('16') ? '≤ 1 ulp' : 'relative tolerance';
+      const rule = probes.every((p) => p.compare === 'exact')
+        ? 'exact bits'
+        : dtype.endsWith('16')
+          ? '≤ 1 ulp'
+          : 'relative tolerance';
       const what = `${probes.map((p) => p.label).join(', ')} on ${dtype} vs float64 rounded once (${rule})`;
       return m.ok ? pass(m.summary(what)) : fail(m.summary(what));
     },

@@ -1,8 +1,8 @@
 import type { Backend } from '../backend/backend.js';
 import type { DType } from '../dtype/dtypes.js';
 import { inputTensor } from '../tensor/creation.js';
-import { type Tensor, realize } from '../tensor/tensor.js';
-import { Mismatches, approxOk, fromStorage, sameValue, showValue, toStorage } from './compare.js';
+import { realize, type Tensor } from '../tensor/tensor.js';
+import { approxOk, fromStorage, Mismatches, sameValue, showValue, toStorage } from './compare.js';
 
 /** Host values of a graph input or an expected output. */
 export interface HostValues {
@@ -33,9 +33,15 @@ export interface Probe {
  * Runs probes on a backend: each probe's outputs are realized in ONE graph run (as a training
  * step would), downloaded, and compared element by element. Tensors are disposed afterwards.
  */
-export async function runProbes(backend: Backend, probes: readonly Probe[], into = new Mismatches()): Promise<Mismatches> {
+export async function runProbes(
+  backend: Backend,
+  probes: readonly Probe[],
+  into = new Mismatches(),
+): Promise<Mismatches> {
   for (const probe of probes) {
-    const inputs = probe.inputs.map((x) => inputTensor(toStorage(x.values, x.dtype), x.dtype, x.shape));
+    const inputs = probe.inputs.map((x) =>
+      inputTensor(toStorage(x.values, x.dtype), x.dtype, x.shape),
+    );
     const made: Tensor[] = [];
     try {
       const outputs = probe.build(inputs);
@@ -45,7 +51,9 @@ export async function runProbes(backend: Backend, probes: readonly Probe[], into
         const exp = probe.expected[k];
         const where = outputs.length > 1 ? `${probe.label} output ${k}` : probe.label;
         if (out.dtype !== exp.dtype || out.shape.join(',') !== exp.shape.join(',')) {
-          into.problem(`${where}: recorded ${out.dtype}[${out.shape}]; expected ${exp.dtype}[${exp.shape}]`);
+          into.problem(
+            `${where}: recorded ${out.dtype}[${out.shape}]; expected ${exp.dtype}[${exp.shape}]`,
+          );
           continue;
         }
         const got = fromStorage(await out.raw(), out.dtype, exp.values.length, where);
@@ -60,10 +68,17 @@ export async function runProbes(backend: Backend, probes: readonly Probe[], into
   return into;
 }
 
-function compareValues(into: Mismatches, where: string, got: readonly number[], exp: HostValues, probe: Probe): void {
+function compareValues(
+  into: Mismatches,
+  where: string,
+  got: readonly number[],
+  exp: HostValues,
+  probe: Probe,
+): void {
   exp.values.forEach((e, i) => {
     const g = got[i];
-    const ok = probe.compare === 'exact' ? sameValue(g, e, probe.zeroSignFree) : approxOk(g, e, exp.dtype);
+    const ok =
+      probe.compare === 'exact' ? sameValue(g, e, probe.zeroSignFree) : approxOk(g, e, exp.dtype);
     into.check(ok, () => {
       const input = probe.describeInput ? ` input ${probe.describeInput(i)}` : '';
       return `${where} [${i}]${input} got ${showValue(g, exp.dtype)} expected ${showValue(e, exp.dtype)}`;

@@ -1,7 +1,14 @@
 import type { Backend } from '../backend/backend.js';
 
 /** The groups of the v1 suite, in run order. */
-export const CONFORMANCE_GROUPS = ['casts', 'ops', 'matmul', 'broadcast', 'memory', 'graph'] as const;
+export const CONFORMANCE_GROUPS = [
+  'casts',
+  'ops',
+  'matmul',
+  'broadcast',
+  'memory',
+  'graph',
+] as const;
 
 /** A group of conformance cases; case ids start with a group-specific prefix. */
 export type ConformanceGroup = (typeof CONFORMANCE_GROUPS)[number];

@@ -1,5 +1,5 @@
 import type { Random } from '../util/random.js';
-import { FORMATS, type FloatDt, roundTo } from './numerics.js';
+import { type FloatDt, FORMATS, roundTo } from './numerics.js';
 
 /**
  * Seeded input values for the op cases. Every value is exactly representable in its dtype, so
@@ -7,7 +7,13 @@ import { FORMATS, type FloatDt, roundTo } from './numerics.js';
  */
 
 /** A random value of `dtype` with a random sign and a binary exponent in [minExp, maxExp]. */
-export function randomValue(rng: Random, dtype: FloatDt, minExp: number, maxExp: number, positive = false): number {
+export function randomValue(
+  rng: Random,
+  dtype: FloatDt,
+  minExp: number,
+  maxExp: number,
+  positive = false,
+): number {
   const { p } = FORMATS[dtype];
   const e = minExp + Math.floor(rng.uniform() * (maxExp - minExp + 1));
   // p random mantissa bits: up to 52, drawn as a uniform double scaled to an integer.
@@ -59,7 +65,8 @@ export function binaryPairs(rng: Random, dtype: FloatDt): [number[], number[]] {
   };
   for (let i = 0; i < 40; i++) push(randomValue(rng, dtype, -8, 8), randomValue(rng, dtype, -8, 8));
   const wide = Math.min(FORMATS[dtype].emin * -1, 60);
-  for (let i = 0; i < 16; i++) push(randomValue(rng, dtype, -wide, wide), randomValue(rng, dtype, -wide, wide));
+  for (let i = 0; i < 16; i++)
+    push(randomValue(rng, dtype, -wide, wide), randomValue(rng, dtype, -wide, wide));
   for (const s of specials(dtype)) {
     push(s, 1.5);
     push(-2.25, s);
@@ -104,7 +111,11 @@ export function binaryPairs(rng: Random, dtype: FloatDt): [number[], number[]] {
  * the final result; a backend that keeps x·y in fp32 (skipping the intermediate rounding, the
  * ORT CPU trap) fails on these.
  */
-export function chainTriples(rng: Random, dtype: 'bfloat16' | 'float16', n: number): [number[], number[], number[]] {
+export function chainTriples(
+  rng: Random,
+  dtype: 'bfloat16' | 'float16',
+  n: number,
+): [number[], number[], number[]] {
   const xs: number[] = [];
   const ys: number[] = [];
   const zs: number[] = [];

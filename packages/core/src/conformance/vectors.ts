@@ -50,7 +50,9 @@ export async function readVectorsJson(dir: string, file: string): Promise<unknow
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as { code?: string }).code ?? String(error);
-    throw new Error(`vectors file ${path} could not be read (${code}); expected a ${file} in the vectors directory`);
+    throw new Error(
+      `vectors file ${path} could not be read (${code}); expected a ${file} in the vectors directory`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -69,7 +71,8 @@ export class FieldReader {
   }
 
   object(value: unknown, path: string): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, value, 'an object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      this.fail(path, value, 'an object');
     return value as Record<string, unknown>;
   }
 
@@ -93,7 +96,8 @@ export class FieldReader {
   }
 
   int(value: unknown, path: string): number {
-    if (!Number.isInteger(value) || (value as number) < 1) this.fail(path, value, 'a positive integer');
+    if (!Number.isInteger(value) || (value as number) < 1)
+      this.fail(path, value, 'a positive integer');
     return value as number;
   }
 

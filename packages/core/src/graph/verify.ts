@@ -16,7 +16,11 @@ export function verifyGraph(graph: Graph): void {
       if (!(j >= 0 && j < i)) throw new MixtError(`${where()}: input index ${j}; expected an earlier node (0..${i - 1})`);
     }
     const kind = OPS[node.op].kind;
-    if (kind === 'source') return;
+    if (kind === 'source') {
+      if (node.inputs.length > 0) throw new MixtError(`${where()}: a source node has ${node.inputs.length} inputs; expected none`);
+      if (node.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new MixtError(`${where()}: shape ${formatShape(node.shape)}; expected non-negative integer dims`);
+      return;
+    }
     const inputs = node.inputs.map((j) => graph.nodes[j]);
     let inferred: ReturnType<typeof inferNode>;
     try {
@@ -31,7 +35,12 @@ export function verifyGraph(graph: Graph): void {
       );
     }
   });
-  for (const j of [...graph.inputs, ...graph.outputs]) {
-    if (!(j >= 0 && j < graph.nodes.length)) throw new MixtError(`verifyGraph: graph input/output index ${j}; expected 0..${graph.nodes.length - 1}`);
+  for (const j of graph.outputs) {
+    if (!(j >= 0 && j < graph.nodes.length)) throw new MixtError(`verifyGraph: output index ${j}; expected 0..${graph.nodes.length - 1}`);
+  }
+  // graph.inputs must list every `input` node exactly once, in node order.
+  const inputNodes = graph.nodes.flatMap((n, i) => (n.op === 'input' ? [i] : []));
+  if (inputNodes.join(',') !== graph.inputs.join(',')) {
+    throw new MixtError(`verifyGraph: graph.inputs [${graph.inputs.join(',')}]; expected the input nodes in order [${inputNodes.join(',')}]`);
   }
 }

@@ -9,8 +9,9 @@
  *
  * e^(−x²) is evaluated as e^(−hi)·(1 − lo) with x² = hi + lo split exactly (Dekker), because
  * rounding x² first would cost a relative error of x²·2⁻⁵³ in the result.
- * Measured against mpmath on [0, 6] in steps of 0.002: erf within 6 ulp, erfc within 65 ulp
- * relative (erfc = 1 − erf below 1.5, where erfc ≥ 0.034) — far below half an fp32 ulp.
+ * Accuracy (checked against mpmath in erf.test.ts and on a dense grid while writing): erf within
+ * a few ulp, erfc within ~65 ulp relative where it is formed as 1 − erf (x < 1.5, erfc > 0.03) —
+ * far below half an fp32 ulp, which is what the rounded kernel outputs need.
  */
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);

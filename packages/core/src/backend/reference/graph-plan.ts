@@ -1,4 +1,3 @@
-import { BackendError } from '../../errors/backend-error.js';
 import type { Graph } from '../../graph/graph.js';
 import { verifyGraph } from '../../graph/verify.js';
 
@@ -11,29 +10,13 @@ export interface GraphPlan {
 }
 
 /**
- * Verifies a graph (`verifyGraph`, plus: `graph.inputs` are exactly its `input` nodes, each
+ * Verifies a graph (`verifyGraph` checks that `graph.inputs` are exactly its `input` nodes, each
  * once) and computes the last use of every value, so the interpreter frees intermediates as
  * soon as their last reader ran.
  */
 export function planGraph(graph: Graph): GraphPlan {
   verifyGraph(graph);
   const n = graph.nodes.length;
-  const fed = new Uint8Array(n);
-  for (const j of graph.inputs) {
-    if (graph.nodes[j].op !== 'input' || fed[j]) {
-      throw new BackendError(
-        `reference.run: graph.inputs lists node ${j} (${graph.nodes[j].op})${fed[j] ? ' twice' : ''}; expected each 'input' node exactly once`,
-      );
-    }
-    fed[j] = 1;
-  }
-  graph.nodes.forEach((node, i) => {
-    if (node.op === 'input' && !fed[i]) {
-      throw new BackendError(
-        `reference.run: input node ${i} is not in graph.inputs; expected every 'input' node to be fed`,
-      );
-    }
-  });
   const lastUse = new Int32Array(n).fill(-1);
   graph.nodes.forEach((node, i) => {
     for (const j of node.inputs) lastUse[j] = i;

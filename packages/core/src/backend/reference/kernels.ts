@@ -17,8 +17,9 @@ import { broadcastStrides, gatherElements, stridedOffsets } from './strided.js';
  * KernelTable`, so a new op is a compile error here until it has a kernel). Arithmetic rows
  * compute in float64 and round once to the output dtype (see `numbers.ts`); layout rows copy
  * stored bits. Integer arithmetic saturates to the dtype's range (torch wraps instead; the
- * tensor layer never relies on either), and integer division is not reachable from the tensor
- * layer, which casts to a float dtype first.
+ * tensor layer never relies on either). Integer division is not reachable from the tensor layer,
+ * which casts to a float dtype first; a hand-built int `div` (or `pow` with a negative exponent)
+ * computes the float result and truncates it toward zero (x/0 saturates, 0/0 gives 0).
  */
 export const KERNELS = {
   input: (node) => {

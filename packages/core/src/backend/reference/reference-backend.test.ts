@@ -76,6 +76,16 @@ describe('storage', () => {
     await expect(a.cast(s, 'float16')).rejects.toThrow(BackendError);
   });
 
+  it('keeps working through a prototype wrapper (methods do not rely on this)', async () => {
+    const b = createReferenceBackend();
+    const wrapped = Object.create(b) as typeof b;
+    const s = wrapped.upload(new Float32Array([1, 2]), 'float32', [2]);
+    const { download } = b;
+    expect(Array.from(await download(s))).toEqual([1, 2]);
+    wrapped.free(s);
+    expect(wrapped.memory().bytes).toBe(0);
+  });
+
   it('dispose frees everything and refuses later use', async () => {
     const b = createReferenceBackend();
     b.upload(new Float32Array(4), 'float32', [4]);
@@ -226,7 +236,7 @@ describe('run', () => {
     };
     await expect(b.run(bad, [f32])).rejects.toThrow('verifyGraph: node 2 (add)');
     const unfed = { ...graph, inputs: [] };
-    await expect(b.run(unfed, [])).rejects.toThrow('input node 0 is not in graph.inputs');
+    await expect(b.run(unfed, [])).rejects.toThrow('verifyGraph: graph.inputs []; expected the input nodes in order [0]');
     b.free(f32);
     // A failed run leaves no intermediates counted.
     expect(b.memory().bytes).toBe(2 * 2 + 3 * 4);

@@ -1,0 +1,153 @@
+import { join } from 'node:path';
+import type { Backend } from '../backend/backend.js';
+import { broadcastCases } from './broadcast-group.js';
+import { castsCases } from './casts-group.js';
+import { graphCases } from './graph-group.js';
+import { matmulCases } from './matmul-group.js';
+import { memoryCases } from './memory-group.js';
+import { opsCases } from './ops-group.js';
+import { errorText } from './probe.js';
+import {
+  type CaseContext,
+  CONFORMANCE_GROUPS,
+  type ConformanceCase,
+  type ConformanceGroup,
+  type ConformanceOptions,
+  type ConformanceResult,
+} from './types.js';
+import { defaultVectorsDir, readVectorsJson } from './vectors.js';
+
+/** Every case of the v1 suite, in group order. */
+function allCases(): ConformanceCase[] {
+  return [
+    ...castsCases(),
+    ...opsCases(),
+    ...matmulCases(),
+    ...broadcastCases(),
+    ...memoryCases(),
+    ...graphCases(),
+  ];
+}
+
+/**
+ * The cases selected by `only` (group names or id prefixes; all when omitted). Throws when a
+ * prefix matches nothing, so a typo does not pass as an empty, green run.
+ */
+export function selectCases(only?: readonly string[]): ConformanceCase[] {
+  const cases = allCases();
+  if (only === undefined) return cases;
+  const unmatched = only.filter((p) => !cases.some((c) => c.group === p || c.id.startsWith(p)));
+  if (unmatched.length > 0) {
+    throw new Error(
+      `conformance: 'only' entries ${JSON.stringify(unmatched)} match no case; expected group names (${CONFORMANCE_GROUPS.join(', ')}) or id prefixes such as 'op/add' or 'cast/'`,
+    );
+  }
+  return cases.filter((c) => only.some((p) => c.group === p || c.id.startsWith(p)));
+}
+
+/** The ids and groups of the selected cases, for listings (`mixt conformance --list`). */
+export function listConformanceCases(
+  only?: readonly string[],
+): { id: string; group: ConformanceGroup }[] {
+  return selectCases(only).map(({ id, group }) => ({ id, group }));
+}
+
+/**
+ * The state one group's cases share: a backend created on first use and disposed after the
+ * group, and vector files read once. Failures to create either are re-thrown to every case
+ * that needs them, so each such case fails with the reason.
+ */
+export class GroupSession implements CaseContext {
+  #backend: Promise<Backend> | undefined;
+  readonly #files = new Map<string, Promise<unknown>>();
+  readonly #dir: string;
+
+  constructor(readonly options: ConformanceOptions) {
+    this.#dir = options.vectorsDir ?? defaultVectorsDir();
+  }
+
+  backend(): Promise<Backend> {
+    this.#backend ??= (async () => {
+      try {
+        return await this.options.createBackend();
+      } catch (error) {
+        throw new Error(`createBackend failed: ${errorText(error)}`);
+      }
+    })();
+    return this.#backend;
+  }
+
+  vectors<T>(file: string, parse: (json: unknown, file: string) => T): Promise<T> {
+    let loaded = this.#files.get(file);
+    if (loaded === undefined) {
+      loaded = readVectorsJson(this.#dir, file).then((json) => parse(json, join(this.#dir, file)));
+      // Cases await it themselves; this only keeps an unawaited rejection from being reported twice.
+      loaded.catch(() => undefined);
+      this.#files.set(file, loaded);
+    }
+    return loaded as Promise<T>;
+  }
+
+  /** Disposes the backend if one was created. */
+  async dispose(): Promise<void> {
+    const pending = this.#backend;
+    this.#backend = undefined;
+    if (pending === undefined) return;
+    const backend = await pending.catch(() => undefined);
+    await backend?.dispose();
+  }
+}
+
+/** Runs one case, turning a thrown error into a failure that carries the message. */
+export async function runCase(c: ConformanceCase, ctx: CaseContext): Promise<ConformanceResult> {
+  try {
+    const { status, detail } = await c.run(ctx);
+    return { id: c.id, group: c.group, status, detail };
+  } catch (error) {
+    return { id: c.id, group: c.group, status: 'fail', detail: errorText(error) };
+  }
+}
+
+/**
+ * Runs the conformance suite against a backend factory, without any test runner: for
+ * `mixt conformance` and for scripts. Each group gets its own backend (created lazily,
+ * disposed afterwards); cases run one after another. A missing or malformed vectors file makes
+ * the cases that need it fail with a message naming the file.
+ *
+ * @example
+ * const results = await runConformance({ createBackend: () => createReferenceBackend() });
+ * console.table(summarizeConformance(results));
+ */
+export async function runConformance(options: ConformanceOptions): Promise<ConformanceResult[]> {
+  const cases = selectCases(options.only);
+  const results: ConformanceResult[] = [];
+  for (const group of CONFORMANCE_GROUPS) {
+    const inGroup = cases.filter((c) => c.group === group);
+    if (inGroup.length === 0) continue;
+    const session = new GroupSession(options);
+    try {
+      for (const c of inGroup) results.push(await runCase(c, session));
+    } finally {
+      await session.dispose();
+    }
+  }
+  return results;
+}
+
+/** Pass / fail / skip counts of one group. */
+export interface ConformanceSummary {
+  readonly group: ConformanceGroup;
+  readonly pass: number;
+  readonly fail: number;
+  readonly skip: number;
+}
+
+/** Per-group counts of a run, in group order (groups without results are left out). */
+export function summarizeConformance(results: readonly ConformanceResult[]): ConformanceSummary[] {
+  return CONFORMANCE_GROUPS.flatMap((group) => {
+    const rows = results.filter((r) => r.group === group);
+    if (rows.length === 0) return [];
+    const count = (s: ConformanceResult['status']) => rows.filter((r) => r.status === s).length;
+    return [{ group, pass: count('pass'), fail: count('fail'), skip: count('skip') }];
+  });
+}
