@@ -5,6 +5,7 @@
 //
 //   node scripts/bench.mjs            all benchmarks
 //   node scripts/bench.mjs --quick    fewer runs (a smoke test; do not commit its results)
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -64,7 +65,10 @@ function textTable(rows) {
   const cols = columns(rows);
   const cells = rows.map((r) => cols.map((c) => fmt(r[c])));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => c.padStart(widths[i])).join('  ');
+  // Numbers right-aligned, labels left-aligned.
+  const numeric = cols.map((c) => rows.every((r) => r[c] == null || typeof r[c] === 'number'));
+  const line = (r) =>
+    r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 function markdownTable(headers, rows) {
@@ -165,6 +169,12 @@ const md = [
   }),
   '',
 ].join('\n');
-writeFileSync(join(outDir, 'RESULTS.md'), md);
+// Formatted the way `pnpm lint` (biome) wants committed markdown.
+const formatted = execFileSync(
+  join(root, 'node_modules/.bin/biome'),
+  ['format', '--stdin-file-path=bench/RESULTS.md'],
+  { input: md, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] },
+);
+writeFileSync(join(outDir, 'RESULTS.md'), formatted);
 console.log(`\nwrote bench/results.json and bench/RESULTS.md`);
 if (failures.length > 0) process.exit(1);

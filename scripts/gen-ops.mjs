@@ -3,6 +3,7 @@
 // (kind, arity, autocast category, differentiable) × backends, plus each backend's per-dtype
 // support from its `capabilities`. Never edit docs/ops.md by hand; run `pnpm gen:ops`
 // (it builds core first). `--check` exits 1 when docs/ops.md is out of date instead of writing.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -62,7 +63,7 @@ const noteLines = BACKENDS.flatMap((b) =>
 );
 const backendNames = BACKENDS.map((b) => b.name);
 
-const markdown = `<!-- generated — do not edit. Source: OPS in packages/core/src/ops/catalogue.ts and each backend's tables; regenerate with \`pnpm gen:ops\`. -->
+const raw = `<!-- generated — do not edit. Source: OPS in packages/core/src/ops/catalogue.ts and each backend's tables; regenerate with \`pnpm gen:ops\`. -->
 
 # Ops and backend support
 
@@ -88,6 +89,17 @@ ${table(['dtype', ...backendNames], dtypeRows)}
 
 ${noteLines.length > 0 ? noteLines.join('\n') : 'None: every backend listed runs every op natively.'}
 `;
+
+// Formatted the way `pnpm lint` (biome) wants it, so regenerating never breaks the lint.
+const markdown = execFileSync(
+  join(root, 'node_modules/.bin/biome'),
+  ['format', '--stdin-file-path=docs/ops.md'],
+  {
+    input: raw,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'ignore'],
+  },
+);
 
 if (process.argv.includes('--check')) {
   let current = '';

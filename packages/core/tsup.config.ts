@@ -9,4 +9,5 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   external: ['vitest'],
+  shims: true,
 });

@@ -262,21 +262,28 @@ export const ELEMENTWISE_PROBES = {
 } satisfies Partial<Record<OpName, ProbeFactory>>;
 
 /**
- * The half-rounding trap: a + b where fp32 would keep bits the half dtype drops (bf16
- * add(1, 2^-9) must be exactly 1), and the chain x·y + z where rounding x·y to the half dtype
- * before the add changes the result. Catches backends that run half graphs in fp32 and round
- * only at the end.
+ * The half-rounding trap. a + b alone: fp32 keeps bits the half dtype drops, so the result
+ * must be rounded (bf16 add(1, 2^-9) is exactly 1, not 1.001953125). (a + b) − a: with the
+ * intermediate rounded it is 0 for those pairs, without it the dropped bits come back. x·y + z
+ * for triples where rounding x·y first changes the sum. Catches backends that run half graphs
+ * in fp32 and round only at the outputs (ORT's Cast→op→Cast collapse).
  */
 export function chainProbes(dtype: 'bfloat16' | 'float16', rng: Random): Probe[] {
   const u = halfUlpAt1(dtype);
-  const a = [1, 1, -1, 1 + 2 * u, 2, 1].map((v) => roundTo(v, dtype));
-  const b = [u / 2, u, -u / 2, u, u, u / 4].map((v) => roundTo(v, dtype));
+  const a = [1, 1, -1, 1 + 2 * u, 2, 1, 4].map((v) => roundTo(v, dtype));
+  const b = [u / 2, u, -u / 2, u, u, u / 4, u].map((v) => roundTo(v, dtype));
   const [xs, ys, zs] = chainTriples(rng, dtype, 24);
   return [
     elementwise(dtype, [a, b], {
       label: 'a + b',
       build: op2('add'),
       f: (x, y) => x + y,
+      compare: 'exact',
+    }),
+    elementwise(dtype, [a, b], {
+      label: '(a + b) - a',
+      build: ([x, y]) => record('sub', {}, [record('add', {}, [x, y]), x]),
+      f: (x, y) => roundTo(x + y, dtype) - x,
       compare: 'exact',
     }),
     elementwise(dtype, [xs, ys, zs], {

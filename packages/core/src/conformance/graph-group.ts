@@ -3,7 +3,7 @@ import { graphCacheStats } from '../graph/cache-key.js';
 import { full, inputTensor } from '../tensor/creation.js';
 import { record } from '../tensor/record.js';
 import { realize, type Tensor } from '../tensor/tensor.js';
-import { fromStorage, Mismatches } from './compare.js';
+import { fromStorage, Mismatches, sameValue } from './compare.js';
 import { errorText } from './probe.js';
 import { type ConformanceCase, fail, pass } from './types.js';
 
@@ -148,7 +148,42 @@ const oneRun: ConformanceCase = {
   },
 };
 
+/**
+ * Constants that JSON cannot tell apart (0 / −0, NaN / ±inf) make different graphs: a
+ * structural cache keyed by `JSON.stringify(attrs)` would hand `full(−inf)` the graph of an
+ * earlier `full(NaN)` (an attention mask turning into NaN).
+ */
+const distinctConstants: ConformanceCase = {
+  id: 'graph/distinct-constants',
+  group: 'graph',
+  async run(ctx) {
+    const backend = await ctx.backend();
+    const m = new Mismatches();
+    const fills = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1];
+    for (const value of fills) {
+      // Each constant in its own realization, one after another, as a program would.
+      const t = full([2], value, { dtype: 'float32' });
+      try {
+        await t.realize(backend);
+        const got = fromStorage(await t.raw(), 'float32', 2, 'full');
+        const show = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+        m.check(
+          sameValue(got[0], value) && sameValue(got[1], value),
+          () => `full([2], ${show(value)}) gave ${show(got[0])}`,
+        );
+      } catch (error) {
+        m.problem(`full([2], ${value}): ${errorText(error)}`);
+      } finally {
+        t.dispose();
+      }
+    }
+    const what =
+      'full([2], v) realized separately for v = 0, -0, NaN, inf, -inf, 1: each keeps its own value';
+    return m.ok ? pass(m.summary(what)) : fail(m.summary(what));
+  },
+};
+
 /** The cases of the graph group. */
 export function graphCases(): ConformanceCase[] {
-  return [compileOnce, oneRun];
+  return [compileOnce, oneRun, distinctConstants];
 }

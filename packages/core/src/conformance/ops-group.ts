@@ -54,7 +54,7 @@ function opCase(id: string, dtype: FloatDt, factory: ProbeFactory): ConformanceC
         : dtype.endsWith('16')
           ? '≤ 1 ulp'
           : 'relative tolerance';
-      const what = `${probes.map((p) => p.label).join(', ')} on ${dtype} vs float64 rounded once (${rule})`;
+      const what = `${probes.map((p) => p.label).join(', ')} on ${dtype} vs an independent float64 expectation rounded once (${rule})`;
       return m.ok ? pass(m.summary(what)) : fail(m.summary(what));
     },
   };

@@ -9,9 +9,14 @@
  *   quiets a signalling NaN (0x7c01 → 0x7fc02000, as F16C does).
  * Non-NaN results equal torch's bit for bit (golden/casts.json).
  *
- * Engines: arrays of at least `WASM_MIN_LENGTH` elements run on WebAssembly SIMD kernels when
- * the runtime has them; shorter arrays, and every array when SIMD is missing, run on TS loops.
- * `conversionEngine()` says which one bulk calls use. `src` and `dst` must not overlap.
+ * `castStorage` covers every pair of the nine dtypes (float → int truncates and saturates,
+ * NaN → 0; int → narrower int saturates; anything → bool is `!== 0`); see its doc comment and
+ * `packages/core/docs/casts.md`.
+ *
+ * Engines: arrays of 64+ elements run on WebAssembly SIMD kernels (wasm/convert.wat) when the
+ * runtime has them; shorter arrays, and every array when SIMD is missing, run on TS loops
+ * (convert-js.ts). `conversionEngine()` says which one bulk calls use; both give the same bits.
+ * `src` and `dst` must not overlap.
  */
 
 export { castStorage } from './cast-storage.js';

@@ -14,6 +14,11 @@ export interface LoweredGraph {
 }
 
 const MAX_CACHED_GRAPHS = 512;
+
+// JSON writes -0 as 0 and NaN/±Infinity as null; attribute values must stay distinct in the key
+// (a -inf mask must not reuse a NaN graph). No attribute string starts with '#'.
+const keyReplacer = (_key: string, v: unknown) =>
+  typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? '-0' : v}` : v;
 const cache = new Map<string, Graph>();
 let hits = 0;
 let misses = 0;
@@ -58,7 +63,7 @@ export function lowerGraph(outputs: readonly LazyNode[]): LoweredGraph {
     if (leaf) feedNodes.push(node);
     const op: OpName = leaf ? 'input' : node.op;
     const inputs = leaf ? '' : node.inputs.map((n) => index.get(n)).join(',');
-    const attrs = leaf ? '' : JSON.stringify(node.attrs);
+    const attrs = leaf ? '' : JSON.stringify(node.attrs, keyReplacer);
     parts.push(`${op}(${inputs})${attrs}:${node.dtype}[${node.shape.join(',')}]`);
   }
   const outIdx = outputs.map((n) => index.get(n) as number);
