@@ -7,7 +7,7 @@
 //   node scripts/bench.mjs --quick    fewer runs (a smoke test; do not commit its results)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, totalmem } from 'node:os';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -86,6 +86,8 @@ const machine = {
   platform: `${platform()} ${arch()}`,
   cpus: { count: cpuList.length, model: cpuList[0]?.model?.trim() ?? 'unknown' },
   memoryGiB: Math.round(totalmem() / 2 ** 30),
+  // Other work on the machine skews medians; a 1-minute load near the core count means a busy machine.
+  loadAverage1m: Number(loadavg()[0].toFixed(2)),
   quick,
 };
 console.log(
@@ -131,7 +133,7 @@ const md = [
   '',
   `- date: ${machine.date}`,
   `- node: ${machine.node} (${machine.platform})`,
-  `- machine: ${machine.cpus.count} × ${machine.cpus.model}, ${machine.memoryGiB} GiB`,
+  `- machine: ${machine.cpus.count} × ${machine.cpus.model}, ${machine.memoryGiB} GiB, 1-minute load ${machine.loadAverage1m} at start`,
   ...(quick ? ['- **quick run** (fewer repetitions): not for quoting'] : []),
   '',
   '## Targets',

@@ -26,7 +26,9 @@ describe('BackendRegistry', () => {
     const r = createBackendRegistry({ env: {} });
     r.register('a', failing('reason A'), 1);
     r.register('b', failing('reason B'), 2);
-    await expect(r.select('auto')).rejects.toThrow(/no backend could be loaded: \[b\] reason B; \[a\] reason A/);
+    await expect(r.select('auto')).rejects.toThrow(
+      /no backend could be loaded: \[b\] reason B; \[a\] reason A/,
+    );
     await expect(r.select('auto')).rejects.toSatisfy(BackendError.isInstance);
   });
 
@@ -34,8 +36,12 @@ describe('BackendRegistry', () => {
     const r = createBackendRegistry({ env: {} });
     r.register('reference', () => fake('reference'), 0);
     r.register('ort', failing('set ONNXRUNTIME_NODE_INSTALL=cuda12'), 20);
-    await expect(r.select('ort')).rejects.toThrow(/backend 'ort' could not be loaded: set ONNXRUNTIME_NODE_INSTALL=cuda12/);
-    await expect(r.select('nope')).rejects.toThrow(/no backend of that name is registered; expected one of ort, reference/);
+    await expect(r.select('ort')).rejects.toThrow(
+      /backend 'ort' could not be loaded: set ONNXRUNTIME_NODE_INSTALL=cuda12/,
+    );
+    await expect(r.select('nope')).rejects.toThrow(
+      /no backend of that name is registered; expected one of ort, reference/,
+    );
   });
 
   it('MIXT_BACKEND selects by name, including explicit-only backends', async () => {
@@ -49,7 +55,9 @@ describe('BackendRegistry', () => {
   it('never auto-selects a negative priority', async () => {
     const r = createBackendRegistry({ env: {} });
     r.register('debug', () => fake('debug'), -1);
-    await expect(r.select('auto')).rejects.toThrow(/no backend is registered for automatic selection/);
+    await expect(r.select('auto')).rejects.toThrow(
+      /no backend is registered for automatic selection/,
+    );
     expect((await r.select('debug')).name).toBe('debug');
   });
 
@@ -66,7 +74,9 @@ describe('BackendRegistry', () => {
     it('same name, same priority, different factory throws', () => {
       const r = createBackendRegistry();
       r.register('x', () => fake('x1'), 5);
-      expect(() => r.register('x', () => fake('x2'), 5)).toThrow(/a different factory is already registered with priority 5/);
+      expect(() => r.register('x', () => fake('x2'), 5)).toThrow(
+        /a different factory is already registered with priority 5/,
+      );
     });
     it('the same factory again is a no-op', () => {
       const r = createBackendRegistry();
@@ -93,7 +103,9 @@ describe('BackendRegistry', () => {
   it('rejects bad names and priorities', () => {
     const r = createBackendRegistry();
     expect(() => r.register('auto', () => fake('a'), 0)).toThrow(/other than 'auto'/);
-    expect(() => r.register('x', () => fake('a'), Number.NaN)).toThrow(/priority NaN; expected a finite number/);
+    expect(() => r.register('x', () => fake('a'), Number.NaN)).toThrow(
+      /priority NaN; expected a finite number/,
+    );
   });
 
   it('probeAll reports ready and failed backends with reasons', async () => {

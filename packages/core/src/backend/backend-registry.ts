@@ -51,10 +51,14 @@ export class BackendRegistry {
    */
   register(name: string, factory: BackendFactory, priority: number): void {
     if (typeof name !== 'string' || name === '' || name === 'auto') {
-      throw new BackendError(`registerBackend: name ${JSON.stringify(name)}; expected a non-empty string other than 'auto'`);
+      throw new BackendError(
+        `registerBackend: name ${JSON.stringify(name)}; expected a non-empty string other than 'auto'`,
+      );
     }
     if (!Number.isFinite(priority)) {
-      throw new BackendError(`registerBackend('${name}'): priority ${priority}; expected a finite number (use BackendPriority)`);
+      throw new BackendError(
+        `registerBackend('${name}'): priority ${priority}; expected a finite number (use BackendPriority)`,
+      );
     }
     const existing = this.entries.get(name);
     if (existing) {
@@ -74,7 +78,13 @@ export class BackendRegistry {
     return this.sorted().map((e) => ({
       name: e.name,
       priority: e.priority,
-      status: e.result ? (e.result.ok ? 'ready' : 'failed') : e.initPromise ? 'loading' : 'registered',
+      status: e.result
+        ? e.result.ok
+          ? 'ready'
+          : 'failed'
+        : e.initPromise
+          ? 'loading'
+          : 'registered',
       ...(e.result && !e.result.ok ? { reason: e.result.reason } : {}),
       ...(e.result?.ok ? { backend: e.result.backend } : {}),
     }));
@@ -94,7 +104,8 @@ export class BackendRegistry {
   async select(name = 'auto'): Promise<Backend> {
     const env = this.options.env ?? process.env;
     const fromEnv = env.MIXT_BACKEND?.trim();
-    if (name === 'auto' && fromEnv && fromEnv !== 'auto') return this.selectByName(fromEnv, 'MIXT_BACKEND');
+    if (name === 'auto' && fromEnv && fromEnv !== 'auto')
+      return this.selectByName(fromEnv, 'MIXT_BACKEND');
     if (name !== 'auto') return this.selectByName(name);
 
     const failures: string[] = [];
@@ -107,9 +118,13 @@ export class BackendRegistry {
       failures.push(`[${entry.name}] ${result.reason}`);
     }
     if (failures.length === 0) {
-      throw new BackendError(`selectBackend('auto'): no backend is registered for automatic selection; expected at least one (register one with registerBackend)`);
+      throw new BackendError(
+        `selectBackend('auto'): no backend is registered for automatic selection; expected at least one (register one with registerBackend)`,
+      );
     }
-    throw new BackendError(`selectBackend('auto'): no backend could be loaded: ${failures.join('; ')}`);
+    throw new BackendError(
+      `selectBackend('auto'): no backend could be loaded: ${failures.join('; ')}`,
+    );
   }
 
   private async selectByName(name: string, source?: string): Promise<Backend> {
@@ -122,7 +137,10 @@ export class BackendRegistry {
       );
     }
     const result = await this.load(entry);
-    if (!result.ok) throw new BackendError(`selectBackend('${name}')${via}: backend '${name}' could not be loaded: ${result.reason}`);
+    if (!result.ok)
+      throw new BackendError(
+        `selectBackend('${name}')${via}: backend '${name}' could not be loaded: ${result.reason}`,
+      );
     return result.backend;
   }
 

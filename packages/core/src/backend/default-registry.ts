@@ -1,5 +1,10 @@
 import type { Backend } from './backend.js';
-import { type BackendFactory, type BackendRegistry, type BackendStatus, createBackendRegistry } from './backend-registry.js';
+import {
+  type BackendFactory,
+  type BackendRegistry,
+  type BackendStatus,
+  createBackendRegistry,
+} from './backend-registry.js';
 import { BackendPriority } from './priority.js';
 import { createReferenceBackend } from './reference/reference-backend.js';
 

@@ -1,4 +1,4 @@
-import { type DType, DTYPES } from './dtypes.js';
+import { DTYPES, type DType } from './dtypes.js';
 
 /**
  * Type promotion as data: the least upper bound of two dtypes on the lattice

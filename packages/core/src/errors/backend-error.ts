@@ -4,7 +4,7 @@ const MARKER = Symbol.for('mixt.error.BackendError');
 
 /** Thrown when a backend could not be registered, loaded or selected; the message says why and how to fix it. */
 export class BackendError extends MixtError {
-  private readonly [MARKER] = true;
+  readonly [MARKER] = true;
   override name = 'BackendError';
   static override isInstance = markerCheck<BackendError>(MARKER);
 }

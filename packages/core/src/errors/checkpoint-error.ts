@@ -4,7 +4,7 @@ const MARKER = Symbol.for('mixt.error.CheckpointError');
 
 /** Thrown when a checkpoint is corrupt, truncated or does not match. */
 export class CheckpointError extends MixtError {
-  private readonly [MARKER] = true;
+  readonly [MARKER] = true;
   override name = 'CheckpointError';
   static override isInstance = markerCheck<CheckpointError>(MARKER);
 }

@@ -4,7 +4,7 @@ const MARKER = Symbol.for('mixt.error.DtypeError');
 
 /** Thrown when a dtype does not fit an op or a conversion. */
 export class DtypeError extends MixtError {
-  private readonly [MARKER] = true;
+  readonly [MARKER] = true;
   override name = 'DtypeError';
   static override isInstance = markerCheck<DtypeError>(MARKER);
 }

@@ -9,6 +9,8 @@ describe('errors', () => {
     expect(DtypeError.isInstance(e)).toBe(false);
     expect(BackendError.isInstance(new Error('x'))).toBe(false);
     expect(e.name).toBe('ShapeMismatchError');
-    expect(String(e)).toBe('ShapeMismatchError: add: shapes [2] and [3] cannot be broadcast together');
+    expect(String(e)).toBe(
+      'ShapeMismatchError: add: shapes [2] and [3] cannot be broadcast together',
+    );
   });
 });

@@ -5,7 +5,7 @@ const MARKER = Symbol.for('mixt.error');
  * (a marker symbol instead of `instanceof`).
  */
 export class MixtError extends Error {
-  private readonly [MARKER] = true;
+  readonly [MARKER] = true;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -4,7 +4,7 @@ const MARKER = Symbol.for('mixt.error.ShapeMismatchError');
 
 /** Thrown when a tensor shape does not fit an op (both shapes are in the message). */
 export class ShapeMismatchError extends MixtError {
-  private readonly [MARKER] = true;
+  readonly [MARKER] = true;
   override name = 'ShapeMismatchError';
   static override isInstance = markerCheck<ShapeMismatchError>(MARKER);
 }

@@ -4,7 +4,7 @@ const MARKER = Symbol.for('mixt.error.UnsupportedDtypeError');
 
 /** Thrown when a backend cannot store or compute a dtype (its capabilities say `unsupported`). */
 export class UnsupportedDtypeError extends MixtError {
-  private readonly [MARKER] = true;
+  readonly [MARKER] = true;
   override name = 'UnsupportedDtypeError';
   static override isInstance = markerCheck<UnsupportedDtypeError>(MARKER);
 }

@@ -18,7 +18,9 @@ const MAX_CACHED_GRAPHS = 512;
 // JSON writes -0 as 0 and NaN/±Infinity as null; attribute values must stay distinct in the key
 // (a -inf mask must not reuse a NaN graph). No attribute string starts with '#'.
 const keyReplacer = (_key: string, v: unknown) =>
-  typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? '-0' : v}` : v;
+  typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))
+    ? `#${Object.is(v, -0) ? '-0' : v}`
+    : v;
 const cache = new Map<string, Graph>();
 let hits = 0;
 let misses = 0;

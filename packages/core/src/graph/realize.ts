@@ -38,13 +38,21 @@ export function disposeNode(node: LazyNode): void {
  * `backend.run`, and binds the results to the nodes. The backend is the one the inputs
  * already live on, else `backend`, else the current backend (`getBackend()`).
  */
-export async function realizeNodes(nodes: readonly LazyNode[], backend?: Backend): Promise<Backend> {
+export async function realizeNodes(
+  nodes: readonly LazyNode[],
+  backend?: Backend,
+): Promise<Backend> {
   const pending = [...new Set(nodes)].filter((n) => !n.realized);
-  for (const n of nodes) if (n.disposed) throw new MixtError(`realize: a ${n.dtype}[${n.shape.join(',')}] tensor was disposed; expected a live tensor`);
+  for (const n of nodes)
+    if (n.disposed)
+      throw new MixtError(
+        `realize: a ${n.dtype}[${n.shape.join(',')}] tensor was disposed; expected a live tensor`,
+      );
   if (pending.length === 0) return nodes[0]?.realized?.backend ?? backend ?? getBackend();
 
   const { graph, feedNodes } = lowerGraph(pending);
-  const target = backend ?? feedNodes.find((n) => n.realized)?.realized?.backend ?? (await getBackend());
+  const target =
+    backend ?? feedNodes.find((n) => n.realized)?.realized?.backend ?? (await getBackend());
   const feeds = feedNodes.map((node) => feedStorage(node, target));
   const outputs = await target.run(graph, feeds);
   pending.forEach((node, i) => {
@@ -57,7 +65,9 @@ export async function realizeNodes(nodes: readonly LazyNode[], backend?: Backend
 
 function feedStorage(node: LazyNode, backend: Backend): Storage {
   if (node.disposed) {
-    throw new MixtError(`realize: an input ${node.dtype}[${node.shape.join(',')}] tensor was disposed; expected a live tensor`);
+    throw new MixtError(
+      `realize: an input ${node.dtype}[${node.shape.join(',')}] tensor was disposed; expected a live tensor`,
+    );
   }
   if (node.realized) {
     if (node.realized.backend !== backend) {
@@ -67,7 +77,8 @@ function feedStorage(node: LazyNode, backend: Backend): Storage {
     }
     return node.realized.storage;
   }
-  if (!node.hostData) throw new MixtError(`realize: input node ${node.id} has neither host data nor storage`);
+  if (!node.hostData)
+    throw new MixtError(`realize: input node ${node.id} has neither host data nor storage`);
   const storage = backend.upload(node.hostData, node.dtype, node.shape);
   attachStorage(node, backend, storage);
   return storage;

@@ -1,8 +1,8 @@
 import { MixtError } from '../errors/mixt-error.js';
-import { formatShape } from './graph.js';
-import type { Graph } from './graph.js';
-import { inferNode } from '../ops/infer.js';
 import { OPS } from '../ops/catalogue.js';
+import { inferNode } from '../ops/infer.js';
+import type { Graph } from './graph.js';
+import { formatShape } from './graph.js';
 
 /**
  * Checks a graph before it reaches a backend: inputs precede their users, every node's
@@ -11,14 +11,22 @@ import { OPS } from '../ops/catalogue.js';
 export function verifyGraph(graph: Graph): void {
   graph.nodes.forEach((node, i) => {
     const where = () => `verifyGraph: node ${i} (${node.op})`;
-    if (!(node.op in OPS)) throw new MixtError(`${where()}: unknown op; expected one of the catalogue`);
+    if (!(node.op in OPS))
+      throw new MixtError(`${where()}: unknown op; expected one of the catalogue`);
     for (const j of node.inputs) {
-      if (!(j >= 0 && j < i)) throw new MixtError(`${where()}: input index ${j}; expected an earlier node (0..${i - 1})`);
+      if (!(j >= 0 && j < i))
+        throw new MixtError(`${where()}: input index ${j}; expected an earlier node (0..${i - 1})`);
     }
     const kind = OPS[node.op].kind;
     if (kind === 'source') {
-      if (node.inputs.length > 0) throw new MixtError(`${where()}: a source node has ${node.inputs.length} inputs; expected none`);
-      if (node.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new MixtError(`${where()}: shape ${formatShape(node.shape)}; expected non-negative integer dims`);
+      if (node.inputs.length > 0)
+        throw new MixtError(
+          `${where()}: a source node has ${node.inputs.length} inputs; expected none`,
+        );
+      if (node.shape.some((d) => !Number.isInteger(d) || d < 0))
+        throw new MixtError(
+          `${where()}: shape ${formatShape(node.shape)}; expected non-negative integer dims`,
+        );
       return;
     }
     const inputs = node.inputs.map((j) => graph.nodes[j]);
@@ -28,7 +36,8 @@ export function verifyGraph(graph: Graph): void {
     } catch (error) {
       throw new MixtError(`${where()}: ${(error as Error).message}`, { cause: error });
     }
-    const same = inferred.dtype === node.dtype && formatShape(inferred.shape) === formatShape(node.shape);
+    const same =
+      inferred.dtype === node.dtype && formatShape(inferred.shape) === formatShape(node.shape);
     if (!same) {
       throw new MixtError(
         `${where()}: recorded ${node.dtype}${formatShape(node.shape)}; inference gives ${inferred.dtype}${formatShape(inferred.shape)} from inputs ${inputs.map((n) => `${n.dtype}${formatShape(n.shape)}`).join(', ')}`,
@@ -36,11 +45,14 @@ export function verifyGraph(graph: Graph): void {
     }
   });
   for (const j of graph.outputs) {
-    if (!(j >= 0 && j < graph.nodes.length)) throw new MixtError(`verifyGraph: output index ${j}; expected 0..${graph.nodes.length - 1}`);
+    if (!(j >= 0 && j < graph.nodes.length))
+      throw new MixtError(`verifyGraph: output index ${j}; expected 0..${graph.nodes.length - 1}`);
   }
   // graph.inputs must list every `input` node exactly once, in node order.
   const inputNodes = graph.nodes.flatMap((n, i) => (n.op === 'input' ? [i] : []));
   if (inputNodes.join(',') !== graph.inputs.join(',')) {
-    throw new MixtError(`verifyGraph: graph.inputs [${graph.inputs.join(',')}]; expected the input nodes in order [${inputNodes.join(',')}]`);
+    throw new MixtError(
+      `verifyGraph: graph.inputs [${graph.inputs.join(',')}]; expected the input nodes in order [${inputNodes.join(',')}]`,
+    );
   }
 }

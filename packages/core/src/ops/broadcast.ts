@@ -5,11 +5,7 @@ import { formatShape } from '../graph/graph.js';
  * numpy broadcasting: shapes are aligned on the right; each pair of dims must be equal or one
  * of them 1. Throws naming the op and both shapes.
  */
-export function broadcastShapes(
-  op: string,
-  a: readonly number[],
-  b: readonly number[],
-): number[] {
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);
   for (let i = 0; i < rank; i++) {

@@ -1,4 +1,4 @@
-import { type DType, DTYPES } from '../dtype/dtypes.js';
+import { DTYPES, type DType } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape, shapeSize } from '../graph/graph.js';
@@ -38,7 +38,9 @@ function requireFloat(op: string, x: TypeInfo): DType {
 function checkDims(op: string, shape: readonly number[], what = 'shape'): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeMismatchError(`${op}: ${what} ${formatShape(shape)} has dim ${d}; expected non-negative integers`);
+      throw new ShapeMismatchError(
+        `${op}: ${what} ${formatShape(shape)} has dim ${d}; expected non-negative integers`,
+      );
     }
   }
 }
@@ -54,7 +56,12 @@ const compare: Infer<OpName> = (_a, inputs, op) => {
   return { shape: broadcastShapes(op, inputs[0].shape, inputs[1].shape), dtype: 'bool' };
 };
 
-function reduce(attrs: ReduceAttrs, [x]: readonly TypeInfo[], op: string, keepDtype: boolean): TypeInfo {
+function reduce(
+  attrs: ReduceAttrs,
+  [x]: readonly TypeInfo[],
+  op: string,
+  keepDtype: boolean,
+): TypeInfo {
   const seen = new Set<number>();
   for (const axis of attrs.axes) {
     if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length || seen.has(axis)) {
@@ -74,7 +81,9 @@ function reduce(attrs: ReduceAttrs, [x]: readonly TypeInfo[], op: string, keepDt
 
 function normalizeAxis(op: string, axis: number, rank: number): number {
   if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-    throw new ShapeMismatchError(`${op}: axis ${axis} is out of range for rank ${rank}; expected 0 <= axis < ${rank}`);
+    throw new ShapeMismatchError(
+      `${op}: axis ${axis} is out of range for rank ${rank}; expected 0 <= axis < ${rank}`,
+    );
   }
   return axis;
 }
@@ -91,11 +100,15 @@ const INFER = {
     throw new ShapeMismatchError('arange: a source node carries its own shape and dtype');
   },
   cast: (attrs, [x]) => {
-    if (!(attrs.dtype in DTYPES)) throw new DtypeError(`cast: dtype '${attrs.dtype}' is not a mixt dtype; expected one of ${Object.keys(DTYPES).join(', ')}`);
+    if (!(attrs.dtype in DTYPES))
+      throw new DtypeError(
+        `cast: dtype '${attrs.dtype}' is not a mixt dtype; expected one of ${Object.keys(DTYPES).join(', ')}`,
+      );
     return { shape: x.shape, dtype: attrs.dtype };
   },
   neg: (a, inputs, op) => {
-    if (inputs[0].dtype === 'bool') throw new DtypeError(`${op}: argument 'a' has dtype bool; expected a numeric dtype`);
+    if (inputs[0].dtype === 'bool')
+      throw new DtypeError(`${op}: argument 'a' has dtype bool; expected a numeric dtype`);
     return unary(a, inputs, op);
   },
   abs: unary,
@@ -126,7 +139,8 @@ const INFER = {
   gt: compare,
   ge: compare,
   where: (_a, [cond, a, b], op) => {
-    if (cond.dtype !== 'bool') throw new DtypeError(`where: argument 'cond' has dtype ${cond.dtype}; expected bool`);
+    if (cond.dtype !== 'bool')
+      throw new DtypeError(`where: argument 'cond' has dtype ${cond.dtype}; expected bool`);
     const dtype = requireSameDtype(op, [a, b]);
     const shape = broadcastShapes(op, broadcastShapes(op, cond.shape, a.shape), b.shape);
     return { shape, dtype };
@@ -138,7 +152,10 @@ const INFER = {
   },
   max: (attrs, inputs, op) => {
     for (const axis of attrs.axes) {
-      if (inputs[0].shape[axis] === 0) throw new ShapeMismatchError(`max: cannot reduce over axis ${axis} of size 0 in shape ${formatShape(inputs[0].shape)}; expected a non-empty axis`);
+      if (inputs[0].shape[axis] === 0)
+        throw new ShapeMismatchError(
+          `max: cannot reduce over axis ${axis} of size 0 in shape ${formatShape(inputs[0].shape)}; expected a non-empty axis`,
+        );
     }
     return reduce(attrs, inputs, op, true);
   },
@@ -155,42 +172,55 @@ const INFER = {
     const rank = x.shape.length;
     const sorted = [...attrs.perm].sort((p, q) => p - q);
     if (attrs.perm.length !== rank || sorted.some((p, i) => p !== i)) {
-      throw new ShapeMismatchError(`permute: perm [${attrs.perm.join(',')}] does not fit shape ${formatShape(x.shape)}; expected a permutation of 0..${rank - 1}`);
+      throw new ShapeMismatchError(
+        `permute: perm [${attrs.perm.join(',')}] does not fit shape ${formatShape(x.shape)}; expected a permutation of 0..${rank - 1}`,
+      );
     }
     return { shape: attrs.perm.map((p) => x.shape[p]), dtype: x.dtype };
   },
   expand: (attrs, [x]) => {
     checkDims('expand', attrs.shape);
     if (!broadcastsTo(x.shape, attrs.shape)) {
-      throw new ShapeMismatchError(`expand: shape ${formatShape(x.shape)} cannot be expanded to ${formatShape(attrs.shape)}; expected each dim to match or be 1`);
+      throw new ShapeMismatchError(
+        `expand: shape ${formatShape(x.shape)} cannot be expanded to ${formatShape(attrs.shape)}; expected each dim to match or be 1`,
+      );
     }
     return { shape: [...attrs.shape], dtype: x.dtype };
   },
   slice: (attrs, [x]) => {
     const rank = x.shape.length;
     if (attrs.begin.length !== rank || attrs.end.length !== rank || attrs.step.length !== rank) {
-      throw new ShapeMismatchError(`slice: begin/end/step of length ${attrs.begin.length}/${attrs.end.length}/${attrs.step.length} for shape ${formatShape(x.shape)}; expected ${rank} each`);
+      throw new ShapeMismatchError(
+        `slice: begin/end/step of length ${attrs.begin.length}/${attrs.end.length}/${attrs.step.length} for shape ${formatShape(x.shape)}; expected ${rank} each`,
+      );
     }
     const shape = x.shape.map((d, i) => {
       const b = attrs.begin[i];
       const e = attrs.end[i];
       const s = attrs.step[i];
       if (!Number.isInteger(s) || s < 1 || b < 0 || e > d || b > e) {
-        throw new ShapeMismatchError(`slice: axis ${i} range [${b}, ${e}) step ${s} does not fit dim ${d}; expected 0 <= begin <= end <= dim and step >= 1`);
+        throw new ShapeMismatchError(
+          `slice: axis ${i} range [${b}, ${e}) step ${s} does not fit dim ${d}; expected 0 <= begin <= end <= dim and step >= 1`,
+        );
       }
       return Math.ceil((e - b) / s);
     });
     return { shape, dtype: x.dtype };
   },
   concat: (attrs, inputs, op) => {
-    if (inputs.length === 0) throw new ShapeMismatchError('concat: no tensors given; expected at least one');
+    if (inputs.length === 0)
+      throw new ShapeMismatchError('concat: no tensors given; expected at least one');
     const first = inputs[0].shape;
     const axis = normalizeAxis(op, attrs.axis, first.length);
     const dtype = requireSameDtype(op, inputs);
     let total = 0;
     inputs.forEach((x, k) => {
-      const ok = x.shape.length === first.length && x.shape.every((d, i) => i === axis || d === first[i]);
-      if (!ok) throw new ShapeMismatchError(`concat: tensor ${k} has shape ${formatShape(x.shape)} but tensor 0 has ${formatShape(first)}; expected equal dims except on axis ${axis}`);
+      const ok =
+        x.shape.length === first.length && x.shape.every((d, i) => i === axis || d === first[i]);
+      if (!ok)
+        throw new ShapeMismatchError(
+          `concat: tensor ${k} has shape ${formatShape(x.shape)} but tensor 0 has ${formatShape(first)}; expected equal dims except on axis ${axis}`,
+        );
       total += x.shape[axis];
     });
     return { shape: first.map((d, i) => (i === axis ? total : d)), dtype };
@@ -198,20 +228,29 @@ const INFER = {
   gather: (attrs, [x, indices], op) => {
     const axis = normalizeAxis(op, attrs.axis, x.shape.length);
     if (DTYPES[indices.dtype].isFloat || indices.dtype === 'bool') {
-      throw new DtypeError(`gather: argument 'indices' has dtype ${indices.dtype}; expected an integer dtype`);
+      throw new DtypeError(
+        `gather: argument 'indices' has dtype ${indices.dtype}; expected an integer dtype`,
+      );
     }
-    return { shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], dtype: x.dtype };
+    return {
+      shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)],
+      dtype: x.dtype,
+    };
   },
   matmul: (_a, [a, b], op) => {
     if (a.shape.length < 2 || b.shape.length < 2) {
-      throw new ShapeMismatchError(`matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}; expected rank >= 2 for both (reshape vectors to matrices)`);
+      throw new ShapeMismatchError(
+        `matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}; expected rank >= 2 for both (reshape vectors to matrices)`,
+      );
     }
     const dtype = requireSameDtype(op, [a, b]);
     requireFloat(op, a);
     const [m, k] = a.shape.slice(-2);
     const [k2, n] = b.shape.slice(-2);
     if (k !== k2) {
-      throw new ShapeMismatchError(`matmul: inner dims differ: a is ${formatShape(a.shape)} and b is ${formatShape(b.shape)} (${k} vs ${k2}); expected a[..., M, K] @ b[..., K, N]`);
+      throw new ShapeMismatchError(
+        `matmul: inner dims differ: a is ${formatShape(a.shape)} and b is ${formatShape(b.shape)} (${k} vs ${k2}); expected a[..., M, K] @ b[..., K, N]`,
+      );
     }
     const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
     return { shape: [...batch, m, n], dtype };
@@ -230,7 +269,11 @@ const INFER = {
  * Infers the output shape and dtype of an op from its inputs, or throws a
  * `ShapeMismatchError` / `DtypeError` naming the op, the argument and both shapes or dtypes.
  */
-export function inferNode<O extends OpName>(op: O, attrs: OpAttrs<O>, inputs: readonly TypeInfo[]): TypeInfo {
+export function inferNode<O extends OpName>(
+  op: O,
+  attrs: OpAttrs<O>,
+  inputs: readonly TypeInfo[],
+): TypeInfo {
   const arity = OPS[op].arity;
   if (arity !== 'variadic' && inputs.length !== arity) {
     throw new ShapeMismatchError(`${op}: got ${inputs.length} inputs; expected ${arity}`);

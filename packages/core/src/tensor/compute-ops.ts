@@ -1,16 +1,26 @@
-import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { floatDtypeFor, leastUpperDtype } from '../dtype/promotion.js';
+import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { castTo } from './elementwise.js';
 import { record } from './record.js';
 import { normalizeAxis } from './shape-ops.js';
 import type { Tensor } from './tensor.js';
 
 /** Records sum/mean/max over `axes` (negative allowed; all axes when omitted). */
-export function reduceOp(op: 'sum' | 'mean' | 'max', x: Tensor, axes: number | readonly number[] | undefined, keepdims: boolean): Tensor {
-  const list = axes === undefined ? x.shape.map((_d, i) => i) : typeof axes === 'number' ? [axes] : axes;
-  const normalized = [...new Set(list.map((a) => normalizeAxis(op, a, x.rank)))].sort((a, b) => a - b);
+export function reduceOp(
+  op: 'sum' | 'mean' | 'max',
+  x: Tensor,
+  axes: number | readonly number[] | undefined,
+  keepdims: boolean,
+): Tensor {
+  const list =
+    axes === undefined ? x.shape.map((_d, i) => i) : typeof axes === 'number' ? [axes] : axes;
+  const normalized = [...new Set(list.map((a) => normalizeAxis(op, a, x.rank)))].sort(
+    (a, b) => a - b,
+  );
   if (normalized.length !== list.length) {
-    throw new ShapeMismatchError(`${op}: axes [${list.join(',')}] repeat an axis for rank ${x.rank}; expected distinct axes`);
+    throw new ShapeMismatchError(
+      `${op}: axes [${list.join(',')}] repeat an axis for rank ${x.rank}; expected distinct axes`,
+    );
   }
   const input = op === 'mean' ? castTo(x, floatDtypeFor(x.dtype)) : x;
   return record(op, { axes: normalized, keepdims }, [input]);

@@ -1,5 +1,12 @@
 import { castStorage } from '../dtype/convert.js';
-import { type DType, DTYPES, type StorageArray, allocStorage, isHalf, isStorageOf } from '../dtype/dtypes.js';
+import {
+  allocStorage,
+  DTYPES,
+  type DType,
+  isHalf,
+  isStorageOf,
+  type StorageArray,
+} from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape, shapeSize } from '../graph/graph.js';
@@ -19,7 +26,9 @@ export type NestedArray = number | boolean | readonly NestedArray[];
 
 function checkShape(fn: string, shape: readonly number[]): readonly number[] {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ShapeMismatchError(`${fn}: shape ${JSON.stringify(shape)}; expected an array of non-negative integers`);
+    throw new ShapeMismatchError(
+      `${fn}: shape ${JSON.stringify(shape)}; expected an array of non-negative integers`,
+    );
   }
   return [...shape];
 }
@@ -32,7 +41,11 @@ export function inputTensor(data: StorageArray, dtype: DType, shape: readonly nu
 }
 
 /** A tensor filled with `value` (rounded to `dtype`). */
-export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
+export function full(
+  shape: readonly number[],
+  value: number,
+  options: CreationOptions = {},
+): Tensor {
   const s = checkShape('full', shape);
   const dtype = options.dtype ?? getDefaultDtype();
   return new Tensor(new LazyNode('full', [], { value }, s, dtype));
@@ -52,10 +65,17 @@ export function ones(shape: readonly number[], options: CreationOptions = {}): T
  * `[start, start + step, ...)` up to `stop` (exclusive), like `torch.arange`. Called with one
  * number it is `arange(0, n)`. The dtype defaults to int32 when all arguments are integers.
  */
-export function arange(start: number, stop?: number, step = 1, options: CreationOptions = {}): Tensor {
+export function arange(
+  start: number,
+  stop?: number,
+  step = 1,
+  options: CreationOptions = {},
+): Tensor {
   const [from, to] = stop === undefined ? [0, start] : [start, stop];
   if (!(step !== 0 && Number.isFinite(step) && Number.isFinite(from) && Number.isFinite(to))) {
-    throw new ShapeMismatchError(`arange: (start ${from}, stop ${to}, step ${step}); expected finite numbers and a non-zero step`);
+    throw new ShapeMismatchError(
+      `arange: (start ${from}, stop ${to}, step ${step}); expected finite numbers and a non-zero step`,
+    );
   }
   const n = Math.max(0, Math.ceil((to - from) / step));
   const allInt = [from, to, step].every(Number.isInteger);
@@ -73,12 +93,17 @@ function flatten(data: NestedArray, fn: string): { values: number[]; shape: numb
   const values: number[] = [];
   const walk = (x: NestedArray, depth: number) => {
     if (depth === shape.length) {
-      if (Array.isArray(x)) throw new ShapeMismatchError(`${fn}: ragged nested array; expected every row at depth ${depth} to be a number`);
+      if (Array.isArray(x))
+        throw new ShapeMismatchError(
+          `${fn}: ragged nested array; expected every row at depth ${depth} to be a number`,
+        );
       values.push(Number(x));
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[depth]) {
-      throw new ShapeMismatchError(`${fn}: ragged nested array at depth ${depth}; expected length ${shape[depth]}`);
+      throw new ShapeMismatchError(
+        `${fn}: ragged nested array at depth ${depth}; expected length ${shape[depth]}`,
+      );
     }
     for (const item of x) walk(item, depth + 1);
   };
@@ -112,13 +137,17 @@ export function fromArray(
     const kind = TYPED_DTYPE.find(([ctor]) => typed instanceof ctor);
     if (typed instanceof Uint16Array) {
       if (!options.dtype || !isHalf(options.dtype)) {
-        throw new DtypeError(`fromArray: a Uint16Array needs dtype 'float16' or 'bfloat16' (it is read as bit patterns); got dtype ${options.dtype}`);
+        throw new DtypeError(
+          `fromArray: a Uint16Array needs dtype 'float16' or 'bfloat16' (it is read as bit patterns); got dtype ${options.dtype}`,
+        );
       }
       from = options.dtype;
     } else if (kind) {
       from = kind[1];
     } else {
-      throw new DtypeError(`fromArray: unsupported typed array ${typed.constructor.name}; expected Float32Array, Float64Array, Int32Array, Int16Array, Int8Array, Uint8Array or Uint16Array (half bits)`);
+      throw new DtypeError(
+        `fromArray: unsupported typed array ${typed.constructor.name}; expected Float32Array, Float64Array, Int32Array, Int16Array, Int8Array, Uint8Array or Uint16Array (half bits)`,
+      );
     }
     values = typed.slice();
     shape = options.shape ?? [typed.length];
@@ -128,14 +157,19 @@ export function fromArray(
     from = 'float64';
     shape = options.shape ?? flat.shape;
     if (options.shape && flat.shape.length > 1) {
-      throw new ShapeMismatchError(`fromArray: shape ${formatShape(options.shape)} given for a nested array of shape ${formatShape(flat.shape)}; expected a flat array with 'shape'`);
+      throw new ShapeMismatchError(
+        `fromArray: shape ${formatShape(options.shape)} given for a nested array of shape ${formatShape(flat.shape)}; expected a flat array with 'shape'`,
+      );
     }
   }
   checkShape('fromArray', shape);
   if (shapeSize(shape) !== values.length) {
-    throw new ShapeMismatchError(`fromArray: ${values.length} values for shape ${formatShape(shape)} (${shapeSize(shape)} elements); expected equal counts`);
+    throw new ShapeMismatchError(
+      `fromArray: ${values.length} values for shape ${formatShape(shape)} (${shapeSize(shape)} elements); expected equal counts`,
+    );
   }
-  const dtype = options.dtype ?? (from === 'float64' && !ArrayBuffer.isView(data) ? getDefaultDtype() : from);
+  const dtype =
+    options.dtype ?? (from === 'float64' && !ArrayBuffer.isView(data) ? getDefaultDtype() : from);
   const stored = dtype === from ? values : castStorage(values, from, dtype);
   return inputTensor(stored, dtype, shape);
 }
@@ -146,15 +180,22 @@ export interface RandomOptions extends CreationOptions {
   readonly seed: number;
 }
 
-function randomTensor(fn: string, shape: readonly number[], options: RandomOptions, draw: (r: Random) => number): Tensor {
+function randomTensor(
+  fn: string,
+  shape: readonly number[],
+  options: RandomOptions,
+  draw: (r: Random) => number,
+): Tensor {
   const s = checkShape(fn, shape);
   const dtype = options.dtype ?? getDefaultDtype();
-  if (!DTYPES[dtype].isFloat) throw new DtypeError(`${fn}: dtype ${dtype}; expected a floating dtype`);
+  if (!DTYPES[dtype].isFloat)
+    throw new DtypeError(`${fn}: dtype ${dtype}; expected a floating dtype`);
   const rng = new Random(options.seed);
   const values = allocStorage('float64', shapeSize(s));
   for (let i = 0; i < values.length; i++) values[i] = draw(rng);
   const stored = dtype === 'float64' ? values : castStorage(values, 'float64', dtype);
-  if (!isStorageOf(stored, dtype)) throw new DtypeError(`${fn}: internal storage mismatch for ${dtype}`);
+  if (!isStorageOf(stored, dtype))
+    throw new DtypeError(`${fn}: internal storage mismatch for ${dtype}`);
   return inputTensor(stored, dtype, s);
 }
 

@@ -14,7 +14,9 @@ export function getDefaultDtype(): DType {
  */
 export function withDefaultDtype<T>(dtype: DType, fn: () => T): T {
   if (!isFloatDType(dtype)) {
-    throw new DtypeError(`withDefaultDtype: dtype '${dtype}'; expected a floating dtype (float32, float16, bfloat16, float64)`);
+    throw new DtypeError(
+      `withDefaultDtype: dtype '${dtype}'; expected a floating dtype (float32, float16, bfloat16, float64)`,
+    );
   }
   const previous = current;
   current = dtype;

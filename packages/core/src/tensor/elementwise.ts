@@ -1,4 +1,4 @@
-import { type DType, DTYPES } from '../dtype/dtypes.js';
+import { DTYPES, type DType } from '../dtype/dtypes.js';
 import { dtypeWithScalar, floatDtypeFor, leastUpperDtype } from '../dtype/promotion.js';
 import { LazyNode } from '../graph/node.js';
 import type { OpName } from '../ops/catalogue.js';

@@ -7,7 +7,11 @@ import { Tensor } from './tensor.js';
  * Records one op: infers its shape and dtype now (so a mismatch throws at the caller's line)
  * and returns a new lazy tensor. No work happens until the value is asked for.
  */
-export function record<O extends OpName>(op: O, attrs: OpAttrs<O>, inputs: readonly Tensor[]): Tensor {
+export function record<O extends OpName>(
+  op: O,
+  attrs: OpAttrs<O>,
+  inputs: readonly Tensor[],
+): Tensor {
   const nodes = inputs.map((t) => t.node);
   const { shape, dtype } = inferNode(op, attrs, nodes);
   return new Tensor(new LazyNode(op, nodes, attrs, shape, dtype));

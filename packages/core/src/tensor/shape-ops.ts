@@ -9,7 +9,9 @@ import type { Tensor } from './tensor.js';
 export function normalizeAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(axis) || a < 0 || a >= rank) {
-    throw new ShapeMismatchError(`${op}: axis ${axis} is out of range for rank ${rank}; expected ${-rank} <= axis < ${rank}`);
+    throw new ShapeMismatchError(
+      `${op}: axis ${axis} is out of range for rank ${rank}; expected ${-rank} <= axis < ${rank}`,
+    );
   }
   return a;
 }
@@ -17,13 +19,18 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
 /** `reshape` with one optional `-1` dim inferred from the element count. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const free = shape.filter((d) => d === -1).length;
-  if (free > 1) throw new ShapeMismatchError(`reshape: shape ${formatShape(shape)} has ${free} dims of -1; expected at most one`);
+  if (free > 1)
+    throw new ShapeMismatchError(
+      `reshape: shape ${formatShape(shape)} has ${free} dims of -1; expected at most one`,
+    );
   let resolved = [...shape];
   if (free === 1) {
     const known = shapeSize(shape.filter((d) => d !== -1));
     const total = shapeSize(x.shape);
     if (known === 0 || total % known !== 0) {
-      throw new ShapeMismatchError(`reshape: cannot reshape ${formatShape(x.shape)} (${total} elements) to ${formatShape(shape)}; expected the known dims to divide ${total}`);
+      throw new ShapeMismatchError(
+        `reshape: cannot reshape ${formatShape(x.shape)} (${total} elements) to ${formatShape(shape)}; expected the known dims to divide ${total}`,
+      );
     }
     resolved = shape.map((d) => (d === -1 ? total / known : d));
   }
@@ -51,10 +58,17 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
  * Python-style slicing per axis: `begin`/`end` may be negative (counted from the end) and
  * are clamped to the dim; missing axes are taken whole; `step` must be positive.
  */
-export function slice(x: Tensor, begin: readonly number[], end?: readonly number[], step?: readonly number[]): Tensor {
+export function slice(
+  x: Tensor,
+  begin: readonly number[],
+  end?: readonly number[],
+  step?: readonly number[],
+): Tensor {
   const rank = x.shape.length;
   if (begin.length > rank || (end && end.length > rank) || (step && step.length > rank)) {
-    throw new ShapeMismatchError(`slice: ${begin.length} begin / ${end?.length ?? 0} end / ${step?.length ?? 0} step entries for shape ${formatShape(x.shape)}; expected at most ${rank}`);
+    throw new ShapeMismatchError(
+      `slice: ${begin.length} begin / ${end?.length ?? 0} end / ${step?.length ?? 0} step entries for shape ${formatShape(x.shape)}; expected at most ${rank}`,
+    );
   }
   const clamp = (v: number, d: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
   const b = x.shape.map((d, i) => clamp(begin[i] ?? 0, d));
@@ -65,8 +79,13 @@ export function slice(x: Tensor, begin: readonly number[], end?: readonly number
 
 /** Joins tensors along `axis` (promoting their dtypes). */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (tensors.length === 0) throw new ShapeMismatchError('concat: no tensors given; expected at least one');
+  if (tensors.length === 0)
+    throw new ShapeMismatchError('concat: no tensors given; expected at least one');
   const dtype = tensors.map((t) => t.dtype).reduce(leastUpperDtype);
   const a = normalizeAxis('concat', axis, tensors[0].shape.length);
-  return record('concat', { axis: a }, tensors.map((t) => castTo(t, dtype)));
+  return record(
+    'concat',
+    { axis: a },
+    tensors.map((t) => castTo(t, dtype)),
+  );
 }

@@ -22,7 +22,10 @@ function counting(backend: Backend): Backend & { runs: number } {
 describe('lazy tensors', () => {
   it('records without running; data() runs the whole graph once', async () => {
     const backend = counting(createReferenceBackend());
-    const x = fromArray([[1, 2], [3, 4]]);
+    const x = fromArray([
+      [1, 2],
+      [3, 4],
+    ]);
     const y = x.mul(2).add(1).relu().sum(1);
     expect(backend.runs).toBe(0);
     expect(y.shape).toEqual([2]);
@@ -101,10 +104,24 @@ describe('lazy tensors', () => {
   it('shape helpers: reshape(-1), transpose, slice with negatives, concat, gather', async () => {
     const x = arange(12).reshape([3, -1]);
     expect(x.shape).toEqual([3, 4]);
-    expect(await x.transpose().array()).toEqual([[0, 4, 8], [1, 5, 9], [2, 6, 10], [3, 7, 11]]);
-    expect(await x.slice([-2, 1], [undefined as unknown as number, -1]).array()).toEqual([[5, 6], [9, 10]]);
-    expect(await concat([x.slice([0], [1]), full([1, 4], 7, { dtype: 'int32' })]).array()).toEqual([[0, 1, 2, 3], [7, 7, 7, 7]]);
-    expect(await x.gather(fromArray(new Int32Array([2, 0])), 0).array()).toEqual([[8, 9, 10, 11], [0, 1, 2, 3]]);
+    expect(await x.transpose().array()).toEqual([
+      [0, 4, 8],
+      [1, 5, 9],
+      [2, 6, 10],
+      [3, 7, 11],
+    ]);
+    expect(await x.slice([-2, 1], [undefined as unknown as number, -1]).array()).toEqual([
+      [5, 6],
+      [9, 10],
+    ]);
+    expect(await concat([x.slice([0], [1]), full([1, 4], 7, { dtype: 'int32' })]).array()).toEqual([
+      [0, 1, 2, 3],
+      [7, 7, 7, 7],
+    ]);
+    expect(await x.gather(fromArray(new Int32Array([2, 0])), 0).array()).toEqual([
+      [8, 9, 10, 11],
+      [0, 1, 2, 3],
+    ]);
   });
 
   it('dispose frees backend memory; a disposed tensor cannot be used', async () => {
@@ -120,6 +137,8 @@ describe('lazy tensors', () => {
   it('refuses to mix tensors that live on different backends', async () => {
     const a = await ones([2]).realize(createReferenceBackend());
     const b = await ones([2]).realize(createReferenceBackend());
-    await expect(a.add(b).data()).rejects.toThrow(/lives on backend 'reference' but this graph runs on 'reference'|expected all inputs on one backend/);
+    await expect(a.add(b).data()).rejects.toThrow(
+      /lives on backend 'reference' but this graph runs on 'reference'|expected all inputs on one backend/,
+    );
   });
 });

@@ -5,21 +5,27 @@ import { floatDtypeFor } from '../dtype/promotion.js';
 import { shapeSize } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
 import { disposeNode, realizeNodes } from '../graph/realize.js';
+import { gatherOp, matmulOp, normalizeOp, reduceOp } from './compute-ops.js';
 import {
-  type TensorLike,
   binaryOp,
   castTo,
   compareOp,
   floatUnaryOp,
+  type TensorLike,
   unaryOp,
   where as whereOp,
 } from './elementwise.js';
-import { gatherOp, matmulOp, normalizeOp, reduceOp } from './compute-ops.js';
-import { expand, reshape, slice, transpose } from './shape-ops.js';
 import { record } from './record.js';
+import { expand, reshape, slice, transpose } from './shape-ops.js';
 
 /** Host values of a tensor: half dtypes widen to `Float32Array`; other dtypes come as their storage array. */
-export type TensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array;
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Int32Array;
 
 /**
  * A lazy tensor: a thin handle on a graph node. Every op records a node synchronously and
@@ -49,57 +55,129 @@ export class Tensor {
   }
 
   // Elementwise
-  add(other: TensorLike): Tensor { return binaryOp('add', this, other); }
-  sub(other: TensorLike): Tensor { return binaryOp('sub', this, other); }
-  mul(other: TensorLike): Tensor { return binaryOp('mul', this, other); }
-  div(other: TensorLike): Tensor { return binaryOp('div', this, other); }
-  pow(exponent: TensorLike): Tensor { return binaryOp('pow', this, exponent); }
-  maximum(other: TensorLike): Tensor { return binaryOp('maximum', this, other); }
-  minimum(other: TensorLike): Tensor { return binaryOp('minimum', this, other); }
-  neg(): Tensor { return unaryOp('neg', this); }
-  abs(): Tensor { return unaryOp('abs', this); }
-  relu(): Tensor { return unaryOp('relu', this); }
-  exp(): Tensor { return floatUnaryOp('exp', this); }
-  log(): Tensor { return floatUnaryOp('log', this); }
-  sqrt(): Tensor { return floatUnaryOp('sqrt', this); }
-  rsqrt(): Tensor { return floatUnaryOp('rsqrt', this); }
-  tanh(): Tensor { return floatUnaryOp('tanh', this); }
-  sigmoid(): Tensor { return floatUnaryOp('sigmoid', this); }
+  add(other: TensorLike): Tensor {
+    return binaryOp('add', this, other);
+  }
+  sub(other: TensorLike): Tensor {
+    return binaryOp('sub', this, other);
+  }
+  mul(other: TensorLike): Tensor {
+    return binaryOp('mul', this, other);
+  }
+  div(other: TensorLike): Tensor {
+    return binaryOp('div', this, other);
+  }
+  pow(exponent: TensorLike): Tensor {
+    return binaryOp('pow', this, exponent);
+  }
+  maximum(other: TensorLike): Tensor {
+    return binaryOp('maximum', this, other);
+  }
+  minimum(other: TensorLike): Tensor {
+    return binaryOp('minimum', this, other);
+  }
+  neg(): Tensor {
+    return unaryOp('neg', this);
+  }
+  abs(): Tensor {
+    return unaryOp('abs', this);
+  }
+  relu(): Tensor {
+    return unaryOp('relu', this);
+  }
+  exp(): Tensor {
+    return floatUnaryOp('exp', this);
+  }
+  log(): Tensor {
+    return floatUnaryOp('log', this);
+  }
+  sqrt(): Tensor {
+    return floatUnaryOp('sqrt', this);
+  }
+  rsqrt(): Tensor {
+    return floatUnaryOp('rsqrt', this);
+  }
+  tanh(): Tensor {
+    return floatUnaryOp('tanh', this);
+  }
+  sigmoid(): Tensor {
+    return floatUnaryOp('sigmoid', this);
+  }
   /** GELU: exact erf form by default, `{ approximate: 'tanh' }` for the tanh form. */
   gelu(options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
     const x = castTo(this, floatDtypeFor(this.dtype));
     return record('gelu', { approximate: options.approximate ?? 'none' }, [x]);
   }
-  eq(other: TensorLike): Tensor { return compareOp('eq', this, other); }
-  ne(other: TensorLike): Tensor { return compareOp('ne', this, other); }
-  lt(other: TensorLike): Tensor { return compareOp('lt', this, other); }
-  le(other: TensorLike): Tensor { return compareOp('le', this, other); }
-  gt(other: TensorLike): Tensor { return compareOp('gt', this, other); }
-  ge(other: TensorLike): Tensor { return compareOp('ge', this, other); }
+  eq(other: TensorLike): Tensor {
+    return compareOp('eq', this, other);
+  }
+  ne(other: TensorLike): Tensor {
+    return compareOp('ne', this, other);
+  }
+  lt(other: TensorLike): Tensor {
+    return compareOp('lt', this, other);
+  }
+  le(other: TensorLike): Tensor {
+    return compareOp('le', this, other);
+  }
+  gt(other: TensorLike): Tensor {
+    return compareOp('gt', this, other);
+  }
+  ge(other: TensorLike): Tensor {
+    return compareOp('ge', this, other);
+  }
   /** `this` where `cond` holds, else `other`. */
-  where(cond: Tensor, other: TensorLike): Tensor { return whereOp(cond, this, other); }
+  where(cond: Tensor, other: TensorLike): Tensor {
+    return whereOp(cond, this, other);
+  }
 
   // Reductions (axes may be negative; all axes when omitted)
-  sum(axes?: number | readonly number[], keepdims = false): Tensor { return reduceOp('sum', this, axes, keepdims); }
-  mean(axes?: number | readonly number[], keepdims = false): Tensor { return reduceOp('mean', this, axes, keepdims); }
-  max(axes?: number | readonly number[], keepdims = false): Tensor { return reduceOp('max', this, axes, keepdims); }
+  sum(axes?: number | readonly number[], keepdims = false): Tensor {
+    return reduceOp('sum', this, axes, keepdims);
+  }
+  mean(axes?: number | readonly number[], keepdims = false): Tensor {
+    return reduceOp('mean', this, axes, keepdims);
+  }
+  max(axes?: number | readonly number[], keepdims = false): Tensor {
+    return reduceOp('max', this, axes, keepdims);
+  }
 
   // Shapes
-  reshape(shape: readonly number[]): Tensor { return reshape(this, shape); }
-  permute(perm: readonly number[]): Tensor { return record('permute', { perm: perm.map((p) => (p < 0 ? p + this.rank : p)) }, [this]); }
-  transpose(dim0 = -2, dim1 = -1): Tensor { return transpose(this, dim0, dim1); }
-  expand(shape: readonly number[]): Tensor { return expand(this, shape); }
-  slice(begin: readonly number[], end?: readonly number[], step?: readonly number[]): Tensor { return slice(this, begin, end, step); }
+  reshape(shape: readonly number[]): Tensor {
+    return reshape(this, shape);
+  }
+  permute(perm: readonly number[]): Tensor {
+    return record('permute', { perm: perm.map((p) => (p < 0 ? p + this.rank : p)) }, [this]);
+  }
+  transpose(dim0 = -2, dim1 = -1): Tensor {
+    return transpose(this, dim0, dim1);
+  }
+  expand(shape: readonly number[]): Tensor {
+    return expand(this, shape);
+  }
+  slice(begin: readonly number[], end?: readonly number[], step?: readonly number[]): Tensor {
+    return slice(this, begin, end, step);
+  }
   /** Picks entries along `axis` by integer `indices`. */
-  gather(indices: Tensor, axis = 0): Tensor { return gatherOp(this, indices, axis); }
+  gather(indices: Tensor, axis = 0): Tensor {
+    return gatherOp(this, indices, axis);
+  }
 
   // Linear algebra and normalization
-  matmul(other: Tensor): Tensor { return matmulOp(this, other); }
-  softmax(axis = -1): Tensor { return normalizeOp('softmax', this, axis); }
-  logSoftmax(axis = -1): Tensor { return normalizeOp('logSoftmax', this, axis); }
+  matmul(other: Tensor): Tensor {
+    return matmulOp(this, other);
+  }
+  softmax(axis = -1): Tensor {
+    return normalizeOp('softmax', this, axis);
+  }
+  logSoftmax(axis = -1): Tensor {
+    return normalizeOp('logSoftmax', this, axis);
+  }
 
   /** Converts to `dtype` (narrowing casts round to nearest even; see the casts doc). */
-  cast(dtype: DType): Tensor { return castTo(this, dtype); }
+  cast(dtype: DType): Tensor {
+    return castTo(this, dtype);
+  }
 
   /** Computes the value (one backend run for everything pending) and keeps it on the backend. */
   async realize(backend?: Backend): Promise<this> {
@@ -124,7 +202,10 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new RangeError(`item: tensor of shape [${this.shape.join(',')}] has ${this.size} elements; expected exactly 1`);
+    if (this.size !== 1)
+      throw new RangeError(
+        `item: tensor of shape [${this.shape.join(',')}] has ${this.size} elements; expected exactly 1`,
+      );
     return (await this.data())[0];
   }
 
@@ -134,7 +215,9 @@ export class Tensor {
     const build = (dim: number, offset: number): unknown => {
       if (dim === this.rank) return flat[offset];
       const stride = shapeSize(this.shape.slice(dim + 1));
-      return Array.from({ length: this.shape[dim] }, (_v, i) => build(dim + 1, offset + i * stride));
+      return Array.from({ length: this.shape[dim] }, (_v, i) =>
+        build(dim + 1, offset + i * stride),
+      );
     };
     return build(0, 0);
   }
@@ -151,5 +234,8 @@ export class Tensor {
 
 /** Realizes several tensors in one backend run. */
 export async function realize(tensors: readonly Tensor[], backend?: Backend): Promise<void> {
-  await realizeNodes(tensors.map((t) => t.node), backend);
+  await realizeNodes(
+    tensors.map((t) => t.node),
+    backend,
+  );
 }

@@ -55,7 +55,8 @@ export class Random {
 
   /** Restores a state from `getState`. */
   setState(state: readonly number[]): void {
-    if (state.length !== 4) throw new TypeError(`Random.setState: got ${state.length} words; expected 4`);
+    if (state.length !== 4)
+      throw new TypeError(`Random.setState: got ${state.length} words; expected 4`);
     this.s = Uint32Array.from(state);
   }
 }

@@ -236,7 +236,9 @@ describe('run', () => {
     };
     await expect(b.run(bad, [f32])).rejects.toThrow('verifyGraph: node 2 (add)');
     const unfed = { ...graph, inputs: [] };
-    await expect(b.run(unfed, [])).rejects.toThrow('verifyGraph: graph.inputs []; expected the input nodes in order [0]');
+    await expect(b.run(unfed, [])).rejects.toThrow(
+      'verifyGraph: graph.inputs []; expected the input nodes in order [0]',
+    );
     b.free(f32);
     // A failed run leaves no intermediates counted.
     expect(b.memory().bytes).toBe(2 * 2 + 3 * 4);
