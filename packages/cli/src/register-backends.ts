@@ -21,7 +21,7 @@ export interface KnownBackend {
  */
 export const KNOWN_BACKENDS: readonly KnownBackend[] = [
   { name: 'reference', factory: createReferenceBackend, priority: BackendPriority.reference },
-  // Backend packages go here once they export a factory. Today @mixt/backend-tfjs (issue 7)
+  // Backend packages go here once they export a factory. Today @mixt/backend-tfjs (no issue filed yet)
   // and @mixt/backend-ort (issue 6) are placeholders that export nothing, so nothing is
   // imported from them yet:
   //   { name: 'tfjs', factory: () => createTfjsBackend(), priority: BackendPriority.tfjs },

@@ -91,11 +91,12 @@ describe('mixt: argument errors exit 2 and list what is valid', () => {
 
 describe('mixt: planned commands', () => {
   it.each(Object.entries(PLANNED_COMMANDS))(
-    '%s names its issue and exits 2',
+    '%s says where it stands and exits 2',
     async (name, planned) => {
       const { code, stderr } = await mixt(name, '--anything');
       expect(code).toBe(2);
-      expect(stderr).toContain(`mixt ${name}: not implemented yet (issue ${planned.issue}:`);
+      const where = planned.issue === null ? 'no issue filed yet' : `issue ${planned.issue}`;
+      expect(stderr).toContain(`mixt ${name}: not implemented yet (${where}:`);
     },
   );
 

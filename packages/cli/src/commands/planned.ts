@@ -3,15 +3,16 @@ import type { CliIo } from '../cli-io.js';
 /** A command of the design (DESIGN.md) that is not implemented yet, and the issue that adds it. */
 export interface PlannedCommand {
   readonly summary: string;
-  readonly issue: number;
+  /** The issue that adds it, or `null` while no issue has been filed for it. */
+  readonly issue: number | null;
 }
 
 /** The planned commands: `mixt` knows their names so it can say where they stand. */
 export const PLANNED_COMMANDS: Readonly<Record<string, PlannedCommand>> = {
   train: { summary: 'train a model from a YAML config (Lightning/NeMo shape)', issue: 3 },
-  compare: { summary: 'train one config under several precisions and compare', issue: 4 },
-  memory: { summary: 'report parameter, gradient and optimizer-state memory', issue: 5 },
-  bench: { summary: 'benchmark the registered backends', issue: 6 },
+  compare: { summary: 'train one config under several precisions and compare', issue: null },
+  memory: { summary: 'report parameter, gradient and optimizer-state memory', issue: null },
+  bench: { summary: 'benchmark the registered backends', issue: null },
 };
 
 /**
@@ -20,7 +21,7 @@ export const PLANNED_COMMANDS: Readonly<Record<string, PlannedCommand>> = {
  */
 export function plannedCommand(name: string, planned: PlannedCommand, io: CliIo): number {
   io.err(
-    `mixt ${name}: not implemented yet (issue ${planned.issue}: ${planned.summary}). ` +
+    `mixt ${name}: not implemented yet (${planned.issue === null ? 'no issue filed yet' : `issue ${planned.issue}`}: ${planned.summary}). ` +
       'Available today: mixt backends, mixt conformance (see mixt --help).',
   );
   return 2;
