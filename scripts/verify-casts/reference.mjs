@@ -57,6 +57,36 @@ export function roundValue(x, f, e) {
   return x < 0 ? -r : r;
 }
 
+/**
+ * roundValue for every element of `f32`, into `refB` (bf16) and `refH` (fp16). Consecutive
+ * inputs mostly share an exponent, so the binade [lo, hi) of the last one is kept and
+ * exponentOf (Math.log2) runs only when |v| leaves it.
+ */
+export function roundAllF32(f32, refB, refH) {
+  const bf = FORMATS.bf16;
+  const fp = FORMATS.f16;
+  let e = 0;
+  let lo = 1;
+  let hi = 2;
+  for (let i = 0; i < f32.length; i++) {
+    const v = f32[i];
+    const a = Math.abs(v);
+    if (a > 0 && a < Number.POSITIVE_INFINITY) {
+      if (!(a >= lo && a < hi)) {
+        e = exponentOf(a);
+        lo = pow2(e);
+        hi = pow2(e + 1);
+      }
+      refB[i] = roundValue(v, bf, e);
+      refH[i] = roundValue(v, fp, e);
+    } else {
+      // NaN, ±0, ±inf pass through
+      refB[i] = v;
+      refH[i] = v;
+    }
+  }
+}
+
 /** The value of a 16-bit pattern of format f, from its fields taken by division. */
 export function decodeValue(bits, f) {
   const signed = bits >= 32768;
