@@ -87,22 +87,34 @@ function compareWiden(bits, wide, wideU32, f) {
   return { bad, examples };
 }
 
+// Buffers reused by every task of a worker: fresh 100 MB per task would cost more in page
+// faults and GC than the checks themselves.
+let cached;
+function buffersFor(count) {
+  if (cached?.u32.length !== count) {
+    cached = {
+      u32: new Uint32Array(count),
+      refB: new Float64Array(count),
+      refH: new Float64Array(count),
+      bits: new Uint16Array(count),
+      wide: new Float32Array(count),
+      work: new Float32Array(count),
+    };
+  }
+  return cached;
+}
+
 /** All fp32 patterns in [start, start + count): narrowing, widening back, in-place rounding. */
 export function checkF32Range(core, engines, start, count) {
   const tally = new Tally();
-  const u32 = new Uint32Array(count);
+  const { u32, refB, refH, bits, wide, work } = buffersFor(count);
   for (let i = 0; i < count; i++) u32[i] = start + i;
   const f32 = new Float32Array(u32.buffer);
-  const refB = new Float64Array(count);
-  const refH = new Float64Array(count);
   const tRef = timed(() => roundAllF32(f32, refB, refH));
   tally.add('reference (scalar, f64 arithmetic)', count, 0, tRef, []);
   const negative = (i) => u32[i] >= 2147483648;
   const describe = (i) => `f32 ${hex(u32[i], 8)}`;
-  const bits = new Uint16Array(count);
-  const wide = new Float32Array(count);
   const wideU32 = new Uint32Array(wide.buffer);
-  const work = new Float32Array(count);
   for (const engine of engines) {
     core.setConversionEngine(engine === 'wasm-simd' ? 'auto' : 'js');
     for (const [f, narrow, widen, dtype, ref] of [
