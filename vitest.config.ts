@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -15,7 +16,12 @@ const alias = [
   { find: /^@mixt\/cli$/, replacement: pkg('cli/src/index.ts') },
 ];
 
+const coreVersion = JSON.parse(
+  readFileSync(new URL('./packages/core/package.json', import.meta.url), 'utf8'),
+).version;
+
 export default defineConfig({
+  define: { __MIXT_CORE_VERSION__: JSON.stringify(coreVersion) },
   resolve: { alias },
   test: {
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 // The entry list is the source of truth for the exports map (scripts/check-exports.mjs).
 export default defineConfig({
@@ -10,4 +13,5 @@ export default defineConfig({
   target: 'node20',
   external: ['vitest'],
   shims: true,
+  define: { __MIXT_CORE_VERSION__: JSON.stringify(version) },
 });

@@ -31,6 +31,20 @@ export type {
   ReferenceRunStats,
 } from './backend/reference/reference-backend.js';
 export { createReferenceBackend } from './backend/reference/reference-backend.js';
+export type {
+  CheckTensorsMatchOptions,
+  TensorSignature,
+} from './checkpoint/check-tensors-match.js';
+export { checkTensorsMatch } from './checkpoint/check-tensors-match.js';
+export type { CheckpointContents, CheckpointMetadata } from './checkpoint/checkpoint.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './checkpoint/checkpoint.js';
+export type { SafetensorsContents, SafetensorsTensor } from './checkpoint/safetensors.js';
+export { decodeSafetensors, encodeSafetensors } from './checkpoint/safetensors.js';
 export * from './dtype/convert.js';
 export * from './dtype/dtypes.js';
 export { dtypeWithScalar, floatDtypeFor, leastUpperDtype } from './dtype/promotion.js';
@@ -40,6 +54,36 @@ export type { Graph, GraphNode } from './graph/graph.js';
 export { formatShape, shapeSize, stridesOf } from './graph/graph.js';
 export { LazyNode } from './graph/node.js';
 export { verifyGraph } from './graph/verify.js';
+export type { GELUOptions } from './nn/activations.js';
+export { GELU, ReLU, SiLU } from './nn/activations.js';
+export type { Conv1dOptions } from './nn/conv1d.js';
+export { Conv1d } from './nn/conv1d.js';
+export type { DropoutOptions } from './nn/dropout.js';
+export { Dropout } from './nn/dropout.js';
+export type { EmbeddingOptions } from './nn/embedding.js';
+export { Embedding } from './nn/embedding.js';
+export { Flatten } from './nn/flatten.js';
+export type { LayerNormOptions } from './nn/layer-norm.js';
+export { LayerNorm } from './nn/layer-norm.js';
+export type { LinearOptions } from './nn/linear.js';
+export { Linear } from './nn/linear.js';
+export type {
+  BceWithLogitsOptions,
+  CrossEntropyOptions,
+  MseOptions,
+  Reduction,
+} from './nn/losses.js';
+export { bceWithLogits, crossEntropy, mse } from './nn/losses.js';
+export type {
+  BufferOptions,
+  ConvertOptions,
+  LoadStateDictOptions,
+  TensorFilter,
+} from './nn/module.js';
+export { Module } from './nn/module.js';
+export type { ParameterOptions } from './nn/parameter.js';
+export { Parameter } from './nn/parameter.js';
+export { Sequential } from './nn/sequential.js';
 export { broadcastShapes, broadcastsTo } from './ops/broadcast.js';
 export type { AutocastCategory, OpAttrs, OpKind, OpName, ReduceAttrs } from './ops/catalogue.js';
 export { OP_NAMES, OPS, opsOfKind } from './ops/catalogue.js';
@@ -57,6 +101,12 @@ export {
   registerUpdateRule,
   updateRuleNames,
 } from './optim/host-optimizer-step.js';
+export { BasePrecision, mainParams } from './precision/base-precision.js';
+export type {
+  GradientClipAlgorithm,
+  PrecisionPlugin,
+  StepOutcome,
+} from './precision/precision-plugin.js';
 export type { CreationOptions, NestedArray, RandomOptions } from './tensor/creation.js';
 export { arange, fromArray, full, ones, rand, randn, zeros } from './tensor/creation.js';
 export { getDefaultDtype, withDefaultDtype } from './tensor/default-dtype.js';
@@ -65,4 +115,24 @@ export { scalar, where } from './tensor/elementwise.js';
 export { concat } from './tensor/shape-ops.js';
 export type { TensorData } from './tensor/tensor.js';
 export { realize, Tensor } from './tensor/tensor.js';
-export { Random } from './util/random.js';
+export type { TrainStepArgs } from './trainer/train-step.js';
+export { trainStep } from './trainer/train-step.js';
+export { Trainer } from './trainer/trainer.js';
+export type { TrainerCheckpointParts } from './trainer/trainer-checkpoint.js';
+export { loadTrainerCheckpoint, saveTrainerCheckpoint } from './trainer/trainer-checkpoint.js';
+export type {
+  FitArgs,
+  FitSummary,
+  MemoryByCategory,
+  SchedulerLike,
+  StepFn,
+  StepOutput,
+  TrainerCallbacks,
+  TrainerOptions,
+  TrainerState,
+  TrainerStateView,
+  TrainStepResult,
+  ValidationResult,
+} from './trainer/trainer-types.js';
+export { defaultGenerator, manualSeed, Random } from './util/random.js';
+export { CORE_VERSION } from './version.js';

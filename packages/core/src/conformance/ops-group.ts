@@ -1,5 +1,6 @@
 import type { OpName } from '../ops/catalogue.js';
 import { Random } from '../util/random.js';
+import { BACKWARD_PROBES } from './backward-probes.js';
 import { chainProbes, ELEMENTWISE_PROBES, type ProbeFactory } from './elementwise-probes.js';
 import { type FloatDt, SHORT } from './numerics.js';
 import { runProbes } from './probe.js';
@@ -19,6 +20,7 @@ import { type ConformanceCase, fail, pass, skip } from './types.js';
 const COVERAGE = {
   ...ELEMENTWISE_PROBES,
   ...STRUCTURAL_PROBES,
+  ...BACKWARD_PROBES,
   input: 'every case (graph inputs)',
   cast: 'the casts group (cast/*)',
   matmul: 'the matmul group (matmul/*)',

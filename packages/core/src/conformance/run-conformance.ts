@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { broadcastCases } from './broadcast-group.js';
 import { castsCases } from './casts-group.js';
+import { gradientsCases } from './gradients-group.js';
 import { graphCases } from './graph-group.js';
 import { matmulCases } from './matmul-group.js';
 import { memoryCases } from './memory-group.js';
 import { opsCases } from './ops-group.js';
+import { optimCases } from './optim-group.js';
 import { errorText } from './probe.js';
 import {
   type CaseContext,
@@ -26,6 +28,8 @@ function allCases(): ConformanceCase[] {
     ...broadcastCases(),
     ...memoryCases(),
     ...graphCases(),
+    ...gradientsCases(),
+    ...optimCases(),
   ];
 }
 

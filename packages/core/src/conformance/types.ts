@@ -8,6 +8,8 @@ export const CONFORMANCE_GROUPS = [
   'broadcast',
   'memory',
   'graph',
+  'gradients',
+  'optim',
 ] as const;
 
 /** A group of conformance cases; case ids start with a group-specific prefix. */

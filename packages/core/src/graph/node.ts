@@ -24,6 +24,11 @@ export class LazyNode<O extends OpName = OpName> {
   realized: RealizedValue | undefined;
   /** Set by `dispose`: the value is gone. */
   disposed = false;
+  /**
+   * Marked by `Tensor.requiresGrad_` (leaves only): autograd accumulates a gradient here and
+   * treats the node as a leaf of the backward pass (gradients stop at it).
+   */
+  requiresGrad = false;
 
   constructor(
     readonly op: O,

@@ -21,7 +21,8 @@ export type OpKind =
   | 'shape'
   | 'matmul'
   | 'normalize'
-  | 'cast';
+  | 'cast'
+  | 'backward';
 
 interface OpSpecBase {
   /** Number of tensor inputs; `'variadic'` for concat. */
@@ -56,6 +57,14 @@ const reduce = (autocast: AutocastCategory) =>
     differentiable: true,
     attrs: attrs<ReduceAttrs>(),
   }) as const;
+
+/** Attributes of `sliceGrad`: the sliced input's shape plus the forward slice's (clamped) ranges. */
+export interface SliceGradAttrs {
+  readonly shape: readonly number[];
+  readonly begin: readonly number[];
+  readonly end: readonly number[];
+  readonly step: readonly number[];
+}
 
 /** Attributes of `sum`, `mean` and `max`: normalized (non-negative, sorted, unique) axes. */
 export interface ReduceAttrs {
@@ -214,6 +223,39 @@ export const OPS = {
     differentiable: true,
     attrs: attrs<{ readonly axis: number }>(),
   },
+
+  // Backward ops: recorded only by autograd (`autograd/vjp-rules.ts`), for gradients that a
+  // composition of forward ops would compute less accurately (geluGrad rounds once) or not at
+  // all (scatter-adding gather's gradient, padding a slice's gradient). Not differentiable:
+  // mixt has no double backward.
+  /** geluGrad(dy, x) = dy · gelu'(x), computed in float64 and rounded once; dy and x have one shape and dtype. */
+  geluGrad: {
+    arity: 2,
+    kind: 'backward',
+    autocast: 'unchanged',
+    differentiable: false,
+    attrs: attrs<{ readonly approximate: 'none' | 'tanh' }>(),
+  },
+  /**
+   * gatherGrad(dy, indices): the gradient of `gather(data, indices)` along `axis` for data whose
+   * `axis` dim is `size`: zeros of the data shape with dy summed into the gathered positions
+   * (repeated indices accumulate), summed in float64 and rounded once.
+   */
+  gatherGrad: {
+    arity: 2,
+    kind: 'backward',
+    autocast: 'unchanged',
+    differentiable: false,
+    attrs: attrs<{ readonly axis: number; readonly size: number }>(),
+  },
+  /** sliceGrad(dy): zeros of `shape` with dy placed at the positions `slice(begin, end, step)` read. */
+  sliceGrad: {
+    arity: 1,
+    kind: 'backward',
+    autocast: 'unchanged',
+    differentiable: false,
+    attrs: attrs<SliceGradAttrs>(),
+  },
 } as const satisfies Record<string, OpSpecBase>;
 
 /** Name of an op in the catalogue. */
@@ -221,6 +263,11 @@ export type OpName = keyof typeof OPS;
 
 /** Attribute type of an op. */
 export type OpAttrs<O extends OpName> = (typeof OPS)[O]['attrs'];
+
+/** The ops autograd differentiates (`differentiable: true`); `autograd/vjp-rules.ts` has one rule per op. */
+export type DifferentiableOp = {
+  [O in OpName]: (typeof OPS)[O]['differentiable'] extends true ? O : never;
+}[OpName];
 
 /** Every op name, in catalogue order. */
 export const OP_NAMES = Object.freeze(Object.keys(OPS) as OpName[]);

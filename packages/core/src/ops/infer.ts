@@ -88,6 +88,51 @@ function normalizeAxis(op: string, axis: number, rank: number): number {
   return axis;
 }
 
+function requireSameShape(op: string, a: readonly number[], b: readonly number[]): void {
+  if (formatShape(a) !== formatShape(b)) {
+    throw new ShapeMismatchError(
+      `${op}: argument 'b' has shape ${formatShape(b)} but 'a' has ${formatShape(a)}; expected equal shapes`,
+    );
+  }
+}
+
+/** gatherGrad: dy is `pre + indices.shape + post` of a data shape `pre + [size] + post`. */
+function inferGatherGrad(
+  attrs: OpAttrs<'gatherGrad'>,
+  dy: TypeInfo,
+  indices: TypeInfo,
+  op: string,
+): TypeInfo {
+  if (DTYPES[indices.dtype].isFloat || indices.dtype === 'bool') {
+    throw new DtypeError(
+      `gatherGrad: argument 'indices' has dtype ${indices.dtype}; expected an integer dtype`,
+    );
+  }
+  checkDims(op, [attrs.size], 'size');
+  const rank = dy.shape.length - indices.shape.length + 1;
+  const axis = normalizeAxis(op, attrs.axis, Math.max(rank, 0));
+  const middle = dy.shape.slice(axis, axis + indices.shape.length);
+  if (formatShape(middle) !== formatShape(indices.shape)) {
+    throw new ShapeMismatchError(
+      `gatherGrad: dy ${formatShape(dy.shape)} does not hold indices ${formatShape(indices.shape)} at axis ${axis}; expected dy = data.shape[:axis] + indices.shape + data.shape[axis+1:]`,
+    );
+  }
+  const post = dy.shape.slice(axis + indices.shape.length);
+  return { shape: [...dy.shape.slice(0, axis), attrs.size, ...post], dtype: dy.dtype };
+}
+
+/** sliceGrad: dy must have the shape the forward slice of `attrs.shape` produced. */
+function inferSliceGrad(attrs: OpAttrs<'sliceGrad'>, dy: TypeInfo): TypeInfo {
+  checkDims('sliceGrad', attrs.shape);
+  const sliced = INFER.slice(attrs, [{ shape: attrs.shape, dtype: dy.dtype }]);
+  if (formatShape(sliced.shape) !== formatShape(dy.shape)) {
+    throw new ShapeMismatchError(
+      `sliceGrad: dy has shape ${formatShape(dy.shape)} but slicing ${formatShape(attrs.shape)} gives ${formatShape(sliced.shape)}; expected equal shapes`,
+    );
+  }
+  return { shape: [...attrs.shape], dtype: dy.dtype };
+}
+
 /** Shape and dtype inference for every op, keyed by op name: a missing op is a compile error. */
 const INFER = {
   input: () => {
@@ -263,6 +308,19 @@ const INFER = {
     normalizeAxis(op, attrs.axis, x.shape.length);
     return { shape: x.shape, dtype: requireFloat(op, x) };
   },
+  geluGrad: (attrs, inputs, op) => {
+    const [dy, x] = inputs;
+    if (attrs.approximate !== 'none' && attrs.approximate !== 'tanh') {
+      throw new DtypeError(
+        `geluGrad: approximate '${attrs.approximate}'; expected 'none' or 'tanh'`,
+      );
+    }
+    requireSameDtype(op, inputs);
+    requireSameShape(op, dy.shape, x.shape);
+    return { shape: x.shape, dtype: requireFloat(op, x) };
+  },
+  gatherGrad: (attrs, [dy, indices], op) => inferGatherGrad(attrs, dy, indices, op),
+  sliceGrad: (attrs, [dy]) => inferSliceGrad(attrs, dy),
 } satisfies { [O in OpName]: Infer<O> };
 
 /**

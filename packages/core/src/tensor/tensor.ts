@@ -1,3 +1,5 @@
+import { backward } from '../autograd/backward.js';
+import { markRequiresGrad, tracksGrad } from '../autograd/grad-leaves.js';
 import type { Backend } from '../backend/backend.js';
 import { bf16ToF32, f16ToF32 } from '../dtype/convert.js';
 import type { DType, StorageArray } from '../dtype/dtypes.js';
@@ -33,8 +35,48 @@ export type TensorData =
  * whole pending graph runs on the backend in one call.
  */
 export class Tensor {
+  /** The recorded graph node. Only `Parameter` rebinds it (dtype conversion, loading state). */
+  protected _node: LazyNode;
+
   /** @param node the recorded graph node (internal; build tensors with the creation functions). */
-  constructor(readonly node: LazyNode) {}
+  constructor(node: LazyNode) {
+    this._node = node;
+  }
+
+  /** The graph node this handle points at. */
+  get node(): LazyNode {
+    return this._node;
+  }
+
+  /**
+   * Gradient accumulated by `backward()` (lazy until realized), in this tensor's dtype;
+   * `undefined` until a backward pass reaches this tensor. Optimizers read and reset it.
+   */
+  grad: Tensor | undefined = undefined;
+
+  /** Whether gradients flow to this tensor: it is marked, or computed from a marked tensor. */
+  get requiresGrad(): boolean {
+    return tracksGrad(this.node);
+  }
+
+  /**
+   * Marks this leaf (an input or realized tensor of a floating dtype) as requiring a gradient,
+   * or unmarks it with `false`; `backward()` then accumulates into its `.grad`. Throws for a
+   * computed tensor: only leaves are marked.
+   */
+  requiresGrad_(flag = true): this {
+    markRequiresGrad(this, flag);
+    return this;
+  }
+
+  /**
+   * Records the backward pass and accumulates gradients into `.grad` of every marked leaf this
+   * tensor depends on. `gradOutput` is required unless this tensor has one element. Lazy:
+   * realize the gradients (e.g. together with the loss) to compute them in one backend run.
+   */
+  backward(gradOutput?: Tensor): void {
+    backward(this, gradOutput);
+  }
 
   get shape(): readonly number[] {
     return this.node.shape;

@@ -64,3 +64,18 @@ export class Random {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+let generator = new Random(0);
+
+/**
+ * Seeds the default generator that module initialization (and anything else that needs
+ * randomness without an explicit seed) draws from, like `torch.manual_seed`.
+ */
+export function manualSeed(seed: number): void {
+  generator = new Random(seed);
+}
+
+/** The default generator (see `manualSeed`). */
+export function defaultGenerator(): Random {
+  return generator;
+}

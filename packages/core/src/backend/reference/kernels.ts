@@ -3,6 +3,7 @@ import { MixtError } from '../../errors/mixt-error.js';
 import { shapeSize, stridesOf } from '../../graph/graph.js';
 import { geluErf, geluTanh, pow, relu, sigmoid } from './activations.js';
 import type { KernelTable } from './kernel.js';
+import { gatherGrad, geluGrad, sliceGrad } from './kernels/backward.js';
 import { binary, mapUnary, unary, where } from './kernels/elementwise.js';
 import { gather } from './kernels/gather.js';
 import { matmul } from './kernels/matmul.js';
@@ -87,4 +88,8 @@ export const KERNELS = {
 
   softmax,
   logSoftmax,
+
+  geluGrad,
+  gatherGrad,
+  sliceGrad,
 } satisfies KernelTable;

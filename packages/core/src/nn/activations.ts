@@ -1,0 +1,38 @@
+import type { Tensor } from '../tensor/tensor.js';
+import { Module } from './module.js';
+
+// Parameter-free activation layers, grouped in one file because each is a one-line forward.
+
+/** `max(x, 0)`. */
+export class ReLU extends Module {
+  override forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+/** Options of `new GELU(...)`. */
+export interface GELUOptions {
+  /** `'none'` (exact erf form, default) or `'tanh'`, as in torch. */
+  readonly approximate?: 'none' | 'tanh';
+}
+
+/** Gaussian error linear unit, like `torch.nn.GELU`. */
+export class GELU extends Module {
+  readonly approximate: 'none' | 'tanh';
+
+  constructor(options: GELUOptions = {}) {
+    super();
+    this.approximate = options.approximate ?? 'none';
+  }
+
+  override forward(x: Tensor): Tensor {
+    return x.gelu({ approximate: this.approximate });
+  }
+}
+
+/** `x · sigmoid(x)` (a.k.a. swish). */
+export class SiLU extends Module {
+  override forward(x: Tensor): Tensor {
+    return x.mul(x.sigmoid());
+  }
+}

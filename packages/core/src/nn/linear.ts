@@ -1,0 +1,41 @@
+import type { DType } from '../dtype/dtypes.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { uniformParameter } from './init.js';
+import { Module } from './module.js';
+import type { Parameter } from './parameter.js';
+
+/** Options of `new Linear(...)`. */
+export interface LinearOptions {
+  /** Adds a learned bias (default true). */
+  readonly bias?: boolean;
+  /** Parameter dtype (default `getDefaultDtype()`, so `withDefaultDtype` builds half models). */
+  readonly dtype?: DType;
+}
+
+/**
+ * `y = x @ Wᵀ + b` over the last axis, like `torch.nn.Linear`: weight `[out, in]`, bias
+ * `[out]`, both initialized from U(-1/√in, 1/√in) with the default generator.
+ */
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | undefined;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
+    super();
+    // torch's kaiming_uniform_(a=√5) reduces to this bound; the bias uses the same one.
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = uniformParameter([outFeatures, inFeatures], bound, options.dtype);
+    this.bias =
+      (options.bias ?? true) ? uniformParameter([outFeatures], bound, options.dtype) : undefined;
+  }
+
+  /** `x[..., in]` → `[..., out]`. */
+  override forward(x: Tensor): Tensor {
+    const y = x.matmul(this.weight.transpose());
+    return this.bias ? y.add(this.bias) : y;
+  }
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../backend/backend.js';
+import { createReferenceBackend } from '../backend/reference/reference-backend.js';
+import { defaultVectorsDir, runConformance } from '../conformance/index.js';
+
+// The optim conformance group (conformance/optim-group.ts): it runs in the whole suite via
+// conformance.test.ts; here it is checked that it can fail, and that it reads the given directory.
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mixt-optim-vectors-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const run = (createBackend: () => Backend, vectorsDir?: string) =>
+  runConformance({ createBackend, vectorsDir, only: ['optim'] });
+
+/** A backend whose optimizer steps use a learning rate 1% too large. */
+function skewedLr(): Backend {
+  const ref = createReferenceBackend();
+  return {
+    ...ref,
+    optimizerStep: (request) =>
+      ref.optimizerStep({
+        ...request,
+        hyper: { ...request.hyper, lr: (request.hyper.lr as number) * 1.01 },
+      }),
+  };
+}
+
+describe('optim conformance group', () => {
+  it('passes on the reference backend, checking every recorded tensor', async () => {
+    const results = await run(() => createReferenceBackend());
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      ['optim/sgd_momentum', 'pass'],
+      ['optim/sgd_nesterov', 'pass'],
+      ['optim/adam_l2', 'pass'],
+      ['optim/adamw', 'pass'],
+    ]);
+    // 10 steps × 37 elements × (param + state tensors).
+    expect(results[0].detail).toContain('740 compared, all match');
+    expect(results[2].detail).toContain('1110 compared, all match');
+    expect(results[2].detail).toContain('(max 0 ulp)');
+  });
+
+  it('fails a backend whose update is off by 1% of the learning rate', async () => {
+    const results = await run(skewedLr);
+    expect(results.every((r) => r.status === 'fail')).toBe(true);
+    expect(results[0].detail).toMatch(/mismatches; first: step 1 param \[\d+\] got .* expected /);
+  });
+
+  it('reads optim.json from the given directory and fails naming a missing file', async () => {
+    const dir = tempDir();
+    const missing = await run(() => createReferenceBackend(), dir);
+    for (const r of missing) {
+      expect(r.status).toBe('fail');
+      expect(r.detail).toMatch(/vectors file .*optim\.json could not be read \(ENOENT\)/);
+    }
+    const json = JSON.parse(readFileSync(join(defaultVectorsDir(), 'optim.json'), 'utf8'));
+    // One recorded value changed far beyond the tolerance: only that case fails, at that spot.
+    json.cases[3].steps[4].exp_avg[7] = '3f800000';
+    writeFileSync(join(dir, 'optim.json'), JSON.stringify(json));
+    const results = await run(() => createReferenceBackend(), dir);
+    expect(results.map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'fail']);
+    expect(results[3].detail).toContain('1 mismatch; first: step 5 exp_avg [7]');
+  });
+
+  it('fails with the file and field when optim.json is malformed', async () => {
+    const dir = tempDir();
+    const json = JSON.parse(readFileSync(join(defaultVectorsDir(), 'optim.json'), 'utf8'));
+    json.cases[0].steps[2].grad = json.cases[0].steps[2].grad.slice(1);
+    writeFileSync(join(dir, 'optim.json'), JSON.stringify(json));
+    const [first] = await run(() => createReferenceBackend(), dir);
+    expect(first.detail).toContain(
+      `${join(dir, 'optim.json')}: cases[0].steps[2].grad.length is 36; expected 37`,
+    );
+  });
+});

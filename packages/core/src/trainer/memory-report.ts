@@ -1,0 +1,42 @@
+import type { Backend } from '../backend/backend.js';
+import { DTYPES } from '../dtype/dtypes.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { MemoryByCategory } from './trainer-types.js';
+
+/** Bytes a realized tensor holds on its backend (0 when not realized). */
+export function realizedBytes(t: Tensor | undefined): number {
+  const storage = t?.node.realized?.storage;
+  return storage ? storage.size * DTYPES[storage.dtype].itemSize : 0;
+}
+
+/** Bytes of the optimizer state tensors (moments, momentum buffers). */
+export function optimizerStateBytes(optimizer: Optimizer): number {
+  let bytes = 0;
+  for (const entry of Object.values(optimizer.stateDict().state)) {
+    for (const value of Object.values(entry)) {
+      if (typeof value === 'object' && value !== null && 'node' in value)
+        bytes += realizedBytes(value as Tensor);
+    }
+  }
+  return bytes;
+}
+
+/** Memory by category, measured from the backend's storages. */
+export function memoryByCategory(
+  backend: Backend,
+  model: Module,
+  optimizer: Optimizer,
+  grads: readonly (Tensor | undefined)[],
+  peakActivations: number,
+): MemoryByCategory {
+  const params = model.parameters().reduce((s, p) => s + realizedBytes(p), 0);
+  return {
+    params,
+    grads: grads.reduce((s, g) => s + realizedBytes(g), 0),
+    optimizerState: optimizerStateBytes(optimizer),
+    peakActivations,
+    backendBytes: backend.memory().bytes,
+  };
+}

@@ -1,0 +1,183 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../backend/backend.js';
+import { createReferenceBackend } from '../backend/reference/reference-backend.js';
+import { GELU } from '../nn/activations.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
+import { crossEntropy } from '../nn/losses.js';
+import type { Module } from '../nn/module.js';
+import { Sequential } from '../nn/sequential.js';
+import { AdamW } from '../optim/adamw.js';
+import { fromArray } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { manualSeed, Random } from '../util/random.js';
+import { Trainer } from './trainer.js';
+import { loadTrainerCheckpoint, saveTrainerCheckpoint } from './trainer-checkpoint.js';
+import type { StepOutput } from './trainer-types.js';
+
+interface Batch {
+  readonly x: Tensor;
+  readonly y: Tensor;
+}
+
+/** Two Gaussian blobs per class in 8-d, a fixed order per epoch (seeded). */
+function makeData(seed: number, n: number): { x: Float32Array; y: Int32Array } {
+  const rng = new Random(seed);
+  const x = new Float32Array(n * 8);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    for (let j = 0; j < 8; j++) x[i * 8 + j] = rng.normal() * 0.7 + (j % 3 === y[i] ? 1.5 : 0);
+  }
+  return { x, y };
+}
+
+const DATA = makeData(1, 96);
+const batches = (epoch: number, size = 16): Batch[] => {
+  const out: Batch[] = [];
+  const order = Array.from({ length: 96 }, (_v, i) => i);
+  const rng = new Random(100 + epoch);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.nextUint32() % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  for (let b = 0; b + size <= 96; b += size) {
+    const idx = order.slice(b, b + size);
+    const x = new Float32Array(size * 8);
+    idx.forEach((k, r) => x.set(DATA.x.subarray(k * 8, k * 8 + 8), r * 8));
+    out.push({
+      x: fromArray(x, { shape: [size, 8] }),
+      y: fromArray(Int32Array.from(idx.map((k) => DATA.y[k]))),
+    });
+  }
+  return out;
+};
+
+const step = (model: Module, batch: Batch): StepOutput => {
+  const logits = model.forward(batch.x) as Tensor;
+  const correct = logits
+    .max(1, true)
+    .eq(logits)
+    .cast('float32')
+    .mul(
+      batch.y
+        .reshape([-1, 1])
+        .eq(fromArray(new Int32Array([0, 1, 2])))
+        .cast('float32'),
+    )
+    .sum();
+  return { loss: crossEntropy(logits, batch.y), correct, count: batch.y.size };
+};
+
+function makeRun(backend: Backend) {
+  manualSeed(7);
+  const model = new Sequential(
+    new Linear(8, 16),
+    new GELU(),
+    new Dropout(0.1, { seed: 3 }),
+    new Linear(16, 3),
+  );
+  const optimizer = new AdamW(model.parameters(), { lr: 1e-2 });
+  return { model, optimizer };
+}
+
+function counting(backend: Backend): Backend & { runs: number } {
+  const wrapped = Object.create(backend) as Backend & { runs: number };
+  wrapped.runs = 0;
+  wrapped.run = (graph, feeds) => {
+    wrapped.runs++;
+    return backend.run(graph, feeds);
+  };
+  return wrapped;
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('Trainer', () => {
+  it('learns, with exactly one backend run per training step', async () => {
+    const backend = counting(createReferenceBackend());
+    const { model, optimizer } = makeRun(backend);
+    const trainer = new Trainer({ backend, maxEpochs: 8 });
+    const runsPerStep: number[] = [];
+    let last = backend.runs;
+    const summary = await trainer.fit({
+      model,
+      optimizer,
+      step,
+      trainData: (epoch) => batches(epoch),
+      valData: () => batches(99),
+    });
+    expect(summary.steps).toBe(48);
+    expect(summary.lastValidation?.accuracy).toBeGreaterThan(0.9);
+    expect(summary.lastTrain?.memory.params).toBe(model.numParameters() * 4);
+    expect(summary.lastTrain?.memory.optimizerState).toBe(model.numParameters() * 8);
+    expect(summary.lastTrain?.memory.grads).toBe(model.numParameters() * 4);
+
+    // A few explicit steps through the step API: one run each.
+    for (const batch of batches(0).slice(0, 3)) {
+      last = backend.runs;
+      await trainer.step({ model, optimizer, step }, [batch]);
+      runsPerStep.push(backend.runs - last);
+    }
+    expect(runsPerStep).toEqual([1, 1, 1]);
+  });
+
+  it('resumes exactly: N steps straight equal N/2 + checkpoint + N/2, bit for bit', async () => {
+    const straight = makeRun(createReferenceBackend());
+    const t1 = new Trainer({ backend: createReferenceBackend(), maxSteps: 10 });
+    await t1.fit({ ...straight, step, trainData: (e) => batches(e) });
+
+    const dir = mkdtempSync(join(tmpdir(), 'mixt-resume-'));
+    dirs.push(dir);
+    const first = makeRun(createReferenceBackend());
+    const t2 = new Trainer({ backend: createReferenceBackend(), maxSteps: 5 });
+    await t2.fit({ ...first, step, trainData: (e) => batches(e) });
+    await saveTrainerCheckpoint(dir, { trainer: t2, ...first });
+
+    const resumed = makeRun(createReferenceBackend());
+    // Scramble the fresh model so only the checkpoint can make it right.
+    manualSeed(12345);
+    const t3 = new Trainer({ backend: createReferenceBackend(), maxSteps: 10 });
+    await loadTrainerCheckpoint(dir, { trainer: t3, ...resumed });
+    expect(t3.state.globalStep).toBe(5);
+    await t3.fit({ ...resumed, step, trainData: (e) => batches(e) });
+
+    const a = straight.model.stateDict();
+    const b = resumed.model.stateDict();
+    for (const name of Object.keys(a)) {
+      expect(Array.from(await b[name].raw()), name).toEqual(Array.from(await a[name].raw()));
+    }
+  });
+
+  it('refuses a corrupted checkpoint, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mixt-corrupt-'));
+    dirs.push(dir);
+    const run = makeRun(createReferenceBackend());
+    const trainer = new Trainer({ backend: createReferenceBackend(), maxSteps: 1 });
+    await trainer.fit({ ...run, step, trainData: (e) => batches(e) });
+    await saveTrainerCheckpoint(dir, { trainer, ...run });
+    const file = join(dir, 'model.safetensors');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 3] ^= 0xff;
+    writeFileSync(file, bytes);
+    await expect(loadTrainerCheckpoint(dir, { trainer, ...run })).rejects.toThrow(
+      /model\.safetensors.*checksum mismatch/,
+    );
+  });
+
+  it('validates its options', () => {
+    expect(() => new Trainer({})).toThrow(/expected at least one limit/);
+    expect(() => new Trainer({ maxSteps: 1, gradientClipVal: -1 })).toThrow(
+      /gradientClipVal is -1/,
+    );
+    expect(() => new Trainer({ maxSteps: 1, accumulateGradBatches: 0 })).toThrow(
+      /accumulateGradBatches/,
+    );
+  });
+});
