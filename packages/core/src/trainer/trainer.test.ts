@@ -47,7 +47,9 @@ const batches = (epoch: number, size = 16): Batch[] => {
   for (let b = 0; b + size <= 96; b += size) {
     const idx = order.slice(b, b + size);
     const x = new Float32Array(size * 8);
-    idx.forEach((k, r) => x.set(DATA.x.subarray(k * 8, k * 8 + 8), r * 8));
+    idx.forEach((k, r) => {
+      x.set(DATA.x.subarray(k * 8, k * 8 + 8), r * 8);
+    });
     out.push({
       x: fromArray(x, { shape: [size, 8] }),
       y: fromArray(Int32Array.from(idx.map((k) => DATA.y[k]))),
@@ -72,7 +74,7 @@ const step = (model: Module, batch: Batch): StepOutput => {
   return { loss: crossEntropy(logits, batch.y), correct, count: batch.y.size };
 };
 
-function makeRun(backend: Backend) {
+function makeRun() {
   manualSeed(7);
   const model = new Sequential(
     new Linear(8, 16),
@@ -102,7 +104,7 @@ afterAll(() => {
 describe('Trainer', () => {
   it('learns, with exactly one backend run per training step', async () => {
     const backend = counting(createReferenceBackend());
-    const { model, optimizer } = makeRun(backend);
+    const { model, optimizer } = makeRun();
     const trainer = new Trainer({ backend, maxEpochs: 8 });
     const runsPerStep: number[] = [];
     let last = backend.runs;
@@ -129,18 +131,18 @@ describe('Trainer', () => {
   });
 
   it('resumes exactly: N steps straight equal N/2 + checkpoint + N/2, bit for bit', async () => {
-    const straight = makeRun(createReferenceBackend());
+    const straight = makeRun();
     const t1 = new Trainer({ backend: createReferenceBackend(), maxSteps: 10 });
     await t1.fit({ ...straight, step, trainData: (e) => batches(e) });
 
     const dir = mkdtempSync(join(tmpdir(), 'mixt-resume-'));
     dirs.push(dir);
-    const first = makeRun(createReferenceBackend());
+    const first = makeRun();
     const t2 = new Trainer({ backend: createReferenceBackend(), maxSteps: 5 });
     await t2.fit({ ...first, step, trainData: (e) => batches(e) });
     await saveTrainerCheckpoint(dir, { trainer: t2, ...first });
 
-    const resumed = makeRun(createReferenceBackend());
+    const resumed = makeRun();
     // Scramble the fresh model so only the checkpoint can make it right.
     manualSeed(12345);
     const t3 = new Trainer({ backend: createReferenceBackend(), maxSteps: 10 });
@@ -158,7 +160,7 @@ describe('Trainer', () => {
   it('refuses a corrupted checkpoint, naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mixt-corrupt-'));
     dirs.push(dir);
-    const run = makeRun(createReferenceBackend());
+    const run = makeRun();
     const trainer = new Trainer({ backend: createReferenceBackend(), maxSteps: 1 });
     await trainer.fit({ ...run, step, trainData: (e) => batches(e) });
     await saveTrainerCheckpoint(dir, { trainer, ...run });
