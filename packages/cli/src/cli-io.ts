@@ -4,6 +4,11 @@ export interface CliIo {
   readonly out: (text: string) => void;
   /** Writes one line (or several joined by `\n`) to standard error. */
   readonly err: (text: string) => void;
+  /**
+   * Redraws a one-line status (a progress bar) in place; only present on a terminal. An empty
+   * string clears it. Commands fall back to `err` lines without it.
+   */
+  readonly status?: (text: string) => void;
   /** Environment variables (`MIXT_BACKEND`). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -13,6 +18,9 @@ export function processIo(): CliIo {
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
+    ...(process.stderr.isTTY
+      ? { status: (text: string) => process.stderr.write(`\r\x1b[2K${text}`) }
+      : {}),
     env: process.env,
   };
 }

@@ -4,6 +4,7 @@ import { type CliIo, processIo } from './cli-io.js';
 import { backendsCommand } from './commands/backends.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { PLANNED_COMMANDS, plannedCommand } from './commands/planned.js';
+import { trainCommand } from './commands/train.js';
 import {
   type FlagSpecs,
   flagUsage,
@@ -29,6 +30,42 @@ const str = (value: string | boolean | undefined): string | undefined =>
 
 /** The implemented commands: their flags drive parsing, help text and error messages. */
 const COMMANDS: Readonly<Record<string, CommandDef>> = {
+  train: {
+    summary: 'train the default model on the built-in audio task; prints progress and a summary',
+    flags: {
+      precision: { type: 'string', value: 'MODE', help: "precision mode (default 32-true; the other modes arrive with issue 4)" },
+      backend: { type: 'string', value: 'NAME', help: "backend name or 'auto' (default: auto)" },
+      steps: { type: 'string', value: 'N', help: 'optimizer steps (default 400)' },
+      'batch-size': { type: 'string', value: 'N', help: 'clips per step (default 32)' },
+      lr: { type: 'string', value: 'LR', help: 'peak learning rate of AdamW with warm-up + cosine decay (default 3e-3)' },
+      seed: { type: 'string', value: 'N', help: 'seed of data, model init and order (default 0)' },
+      out: { type: 'string', value: 'DIR', help: 'run directory (default runs/train-<time>; with --resume, that directory)' },
+      resume: { type: 'string', value: 'DIR', help: 'continue the run in DIR from its checkpoint' },
+      'train-size': { type: 'string', value: 'N', help: 'training clips (default 4096)' },
+      'val-size': { type: 'string', value: 'N', help: 'validation clips (default 576)' },
+      'val-interval': { type: 'string', value: 'N', help: 'validate every N steps, 0 = only at the end (default 100)' },
+      json: { type: 'boolean', help: 'print the summary as JSON' },
+    },
+    run: (flags, io, deps) =>
+      trainCommand(
+        {
+          precision: str(flags.precision),
+          backend: str(flags.backend),
+          steps: str(flags.steps),
+          batchSize: str(flags['batch-size']),
+          lr: str(flags.lr),
+          seed: str(flags.seed),
+          out: str(flags.out),
+          resume: str(flags.resume),
+          trainSize: str(flags['train-size']),
+          valSize: str(flags['val-size']),
+          valInterval: str(flags['val-interval']),
+          json: flags.json === true,
+        },
+        io,
+        deps,
+      ),
+  },
   backends: {
     summary: 'list registered backends: priority, availability, devices, dtype support, auto pick',
     flags: { json: { type: 'boolean', help: 'print the report as JSON' } },
@@ -76,7 +113,9 @@ export function helpText(): string {
   for (const [name, def] of Object.entries(COMMANDS))
     rows.push(`  ${name.padEnd(width)}  ${def.summary}`);
   for (const [name, p] of Object.entries(PLANNED_COMMANDS)) {
-    rows.push(`  ${name.padEnd(width)}  ${p.summary} (not implemented yet: issue ${p.issue})`);
+    rows.push(
+      `  ${name.padEnd(width)}  ${p.summary} (not implemented yet: ${p.issue === null ? 'no issue filed yet' : `issue ${p.issue}`})`,
+    );
   }
   return [
     `mixt ${pkg.version}: mixed and low-precision training in TypeScript`,

@@ -85,7 +85,15 @@ export type { ParameterOptions } from './nn/parameter.js';
 export { Parameter } from './nn/parameter.js';
 export { Sequential } from './nn/sequential.js';
 export { broadcastShapes, broadcastsTo } from './ops/broadcast.js';
-export type { AutocastCategory, OpAttrs, OpKind, OpName, ReduceAttrs } from './ops/catalogue.js';
+export type {
+  AutocastCategory,
+  DifferentiableOp,
+  OpAttrs,
+  OpKind,
+  OpName,
+  ReduceAttrs,
+  SliceGradAttrs,
+} from './ops/catalogue.js';
 export { OP_NAMES, OPS, opsOfKind } from './ops/catalogue.js';
 export type { TypeInfo } from './ops/infer.js';
 export { inferNode } from './ops/infer.js';
@@ -136,3 +144,9 @@ export type {
 } from './trainer/trainer-types.js';
 export { defaultGenerator, manualSeed, Random } from './util/random.js';
 export { CORE_VERSION } from './version.js';
+
+export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export { gradients } from './autograd/gradients.js';
+export type { VjpContext, VjpRule } from './autograd/vjp-rule.js';
+export { VJP_RULES } from './autograd/vjp-rules.js';

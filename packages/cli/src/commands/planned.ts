@@ -9,7 +9,6 @@ export interface PlannedCommand {
 
 /** The planned commands: `mixt` knows their names so it can say where they stand. */
 export const PLANNED_COMMANDS: Readonly<Record<string, PlannedCommand>> = {
-  train: { summary: 'train a model from a YAML config (Lightning/NeMo shape)', issue: 3 },
   compare: { summary: 'train one config under several precisions and compare', issue: null },
   memory: { summary: 'report parameter, gradient and optimizer-state memory', issue: null },
   bench: { summary: 'benchmark the registered backends', issue: null },

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../backend/backend.js';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
 import { defaultVectorsDir, runConformance } from '../conformance/index.js';
+import { registerUpdateRule, type UpdateRule } from './host-optimizer-step.js';
 
 // The optim conformance group (conformance/optim-group.ts): it runs in the whole suite via
 // conformance.test.ts; here it is checked that it can fail, and that it reads the given directory.
@@ -35,7 +36,53 @@ function skewedLr(): Backend {
   };
 }
 
+/**
+ * SGD as a plain fp32 port: every product and sum rounded separately (no fused multiply-add).
+ * optim.json says such a port lands up to 31 ulp from torch on small, cancelled elements but
+ * within 1e-6 of each tensor's largest magnitude, so the acceptance rule must pass it.
+ */
+const plainSgd: UpdateRule = {
+  hyper: { lr: undefined, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
+  update(ctx) {
+    const { param: p, grad: g, round: r } = ctx;
+    const fma = (a: number, b: number, c: number) => r(r(a * b) + c);
+    const [wd, m, keep, negLr] = [
+      ctx.num('weight_decay'),
+      ctx.num('momentum'),
+      1 - ctx.num('dampening'),
+      -ctx.num('lr'),
+    ].map(r);
+    const buf = ctx.state('momentum_buffer');
+    for (let i = 0; i < p.length; i++) {
+      const d = fma(wd, p[i], g[i]);
+      buf[i] = ctx.step === 1 ? d : fma(keep, d, r(buf[i] * m));
+      p[i] = fma(negLr, ctx.flag('nesterov') ? fma(m, buf[i], d) : buf[i], p[i]);
+    }
+  },
+};
+
+function plainSgdBackend(): Backend {
+  const ref = createReferenceBackend();
+  registerUpdateRule('test-plain-sgd', plainSgd);
+  return {
+    ...ref,
+    optimizerStep: (request) =>
+      ref.optimizerStep(
+        request.algorithm === 'sgd' ? { ...request, algorithm: 'test-plain-sgd' } : request,
+      ),
+  };
+}
+
 describe('optim conformance group', () => {
+  it('accepts a plain (non-FMA) fp32 port although it is many ulp off on small elements', async () => {
+    const results = await run(plainSgdBackend);
+    const sgd = results.filter((r) => r.id.startsWith('optim/sgd'));
+    expect(sgd.map((r) => r.status)).toEqual(['pass', 'pass']);
+    // The per-tensor clause is what passes it: the worst element is beyond 2 ulp.
+    const worst = sgd.map((r) => Number(/max (\d+) ulp/.exec(r.detail)?.[1]));
+    expect(Math.max(...worst)).toBeGreaterThan(2);
+  });
+
   it('passes on the reference backend, checking every recorded tensor', async () => {
     const results = await run(() => createReferenceBackend());
     expect(results.map((r) => [r.id, r.status])).toEqual([

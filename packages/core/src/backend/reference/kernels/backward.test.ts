@@ -34,7 +34,9 @@ describe('backward kernels', () => {
         f32([1], [1]),
         { dtype: 'int32', shape: [1], values: [2] },
       ]),
-    ).rejects.toThrow(/gatherGrad: index 2 at position 0 .* axis 0 of size 2; expected 0 <= index < 2/);
+    ).rejects.toThrow(
+      /gatherGrad: index 2 at position 0 .* axis 0 of size 2; expected 0 <= index < 2/,
+    );
   });
 
   it('sliceGrad places dy into zeros at the sliced positions', async () => {

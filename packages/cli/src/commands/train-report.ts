@@ -1,0 +1,35 @@
+import type { FitSummary } from '@mixt/core';
+import { formatTable } from '../format-table.js';
+import type { TrainConfig } from './train-config.js';
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
+
+/** The end-of-run summary of `mixt train`. */
+export function formatSummary(args: {
+  config: TrainConfig;
+  summary: FitSummary;
+  seconds: number;
+  out: string;
+  parameters: number;
+}): string {
+  const { summary } = args;
+  const train = summary.lastTrain;
+  const val = summary.lastValidation;
+  const memory = train?.memory;
+  const rows = [
+    ['validation accuracy', pct(val?.accuracy)],
+    ['validation loss', val ? val.loss.toFixed(4) : '-'],
+    ['last train loss', train ? train.loss.toFixed(4) : '-'],
+    ['steps', `${summary.steps} (${summary.skippedSteps} skipped)`],
+    ['throughput', `${summary.samplesPerSecond.toFixed(1)} samples/s`],
+    ['wall time', `${args.seconds.toFixed(1)} s`],
+    ['parameters', String(args.parameters)],
+    ['memory: params', memory ? mib(memory.params) : '-'],
+    ['memory: grads', memory ? mib(memory.grads) : '-'],
+    ['memory: optimizer state', memory ? mib(memory.optimizerState) : '-'],
+    ['memory: peak activations', memory ? mib(memory.peakActivations) : '-'],
+    ['run directory', args.out],
+  ];
+  return ['', `Summary (${args.config.precision})`, '', formatTable(['', ''], rows)].join('\n');
+}

@@ -1,0 +1,175 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  AdamW,
+  BackendError,
+  type BackendRegistry,
+  CheckpointError,
+  CosineAnnealing,
+  CORE_VERSION,
+  crossEntropy,
+  fromArray,
+  loadTrainerCheckpoint,
+  type Module,
+  saveTrainerCheckpoint,
+  type StepOutput,
+  type Tensor,
+  Trainer,
+  type TrainStepResult,
+  type ValidationResult,
+} from '@mixt/core';
+import type { CliIo } from '../cli-io.js';
+import { registerKnownBackends } from '../register-backends.js';
+import { type AudioBatch, CLASS_NAMES, createAudioDataset, createDefaultModel } from '../task/index.js';
+import { UsageError } from '../usage-error.js';
+import { parseNumberFlag, parsePrecision, TRAIN_DEFAULTS, type TrainConfig } from './train-config.js';
+import { progressBar } from './train-progress.js';
+import { formatSummary } from './train-report.js';
+
+/** Raw `mixt train` flags (strings as typed). */
+export interface TrainFlags {
+  readonly precision?: string;
+  readonly backend?: string;
+  readonly steps?: string;
+  readonly batchSize?: string;
+  readonly lr?: string;
+  readonly seed?: string;
+  readonly out?: string;
+  readonly resume?: string;
+  readonly trainSize?: string;
+  readonly valSize?: string;
+  readonly valInterval?: string;
+  readonly json?: boolean;
+}
+
+/** Options of `trainCommand` beyond the flags. */
+export interface TrainCommandDeps {
+  readonly registry?: BackendRegistry;
+  /** Clock for the default run-directory name (tests pin it). */
+  readonly now?: () => Date;
+}
+
+const CHECKPOINT_DIR = 'checkpoint';
+
+function configFromFlags(flags: TrainFlags, base: TrainConfig): TrainConfig {
+  const int = (flag: string, v: string | undefined, fallback: number, min: number) =>
+    v === undefined ? fallback : parseNumberFlag(flag, v, { integer: true, min });
+  return {
+    ...base,
+    precision: flags.precision === undefined ? base.precision : parsePrecision(flags.precision),
+    backend: flags.backend ?? base.backend,
+    steps: int('steps', flags.steps, base.steps, 1),
+    batchSize: int('batch-size', flags.batchSize, base.batchSize, 1),
+    lr: flags.lr === undefined ? base.lr : parseNumberFlag('lr', flags.lr, { min: 0, exclusiveMin: true }),
+    seed: int('seed', flags.seed, base.seed, 0),
+    trainSize: int('train-size', flags.trainSize, base.trainSize, 1),
+    valSize: int('val-size', flags.valSize, base.valSize, 1),
+    valInterval: int('val-interval', flags.valInterval, base.valInterval, 0),
+  };
+}
+
+/** On resume the run's own config wins; only `--steps` (and the output) may change. */
+function resumeConfig(dir: string, flags: TrainFlags): TrainConfig {
+  const file = join(dir, CHECKPOINT_DIR, 'checkpoint.json');
+  if (!existsSync(file)) {
+    throw new UsageError(`mixt train: --resume '${dir}' has no ${CHECKPOINT_DIR}/checkpoint.json; expected a run directory written by mixt train`);
+  }
+  const saved = (JSON.parse(readFileSync(file, 'utf8')) as { config?: TrainConfig }).config;
+  if (!saved || saved.task !== 'builtin-audio') {
+    throw new UsageError(`mixt train: ${file} holds no built-in-task config; expected a run directory written by mixt train`);
+  }
+  const merged = configFromFlags(flags, saved);
+  for (const key of Object.keys(saved) as (keyof TrainConfig)[]) {
+    if (key !== 'steps' && key !== 'backend' && merged[key] !== saved[key]) {
+      throw new UsageError(
+        `mixt train: --resume: ${key} ${JSON.stringify(merged[key])} differs from the run's ${JSON.stringify(saved[key])}; drop the flag (only --steps, --backend and --out may change on resume)`,
+      );
+    }
+  }
+  return merged;
+}
+
+/** Counts argmax(logits) == label without an argmax op: one-hot of the row max times one-hot labels. */
+function correctCount(logits: Tensor, labels: Tensor): Tensor {
+  const classes = fromArray(Int32Array.from(CLASS_NAMES, (_n, i) => i));
+  const isMax = logits.eq(logits.max(1, true)).cast('float32');
+  return isMax.mul(labels.reshape([-1, 1]).eq(classes).cast('float32')).sum();
+}
+
+const step = (model: Module, batch: AudioBatch): StepOutput => {
+  const logits = model.forward(batch.audio) as Tensor;
+  return { loss: crossEntropy(logits, batch.labels), correct: correctCount(logits, batch.labels), count: batch.labels.shape[0] };
+};
+
+function defaultOutDir(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join('runs', `train-${stamp}`);
+}
+
+/**
+ * `mixt train`: trains the default model on the built-in audio task, prints a progress bar
+ * and a summary, and writes `<out>/metrics.json` and `<out>/checkpoint/`. Exit code 0 on
+ * success, 1 when the run cannot start or fails (backend, checkpoint), 2 for bad flags.
+ */
+export async function trainCommand(flags: TrainFlags, io: CliIo, deps: TrainCommandDeps = {}): Promise<number> {
+  const config = flags.resume ? resumeConfig(flags.resume, flags) : configFromFlags(flags, TRAIN_DEFAULTS);
+  const out = resolve(flags.out ?? flags.resume ?? defaultOutDir((deps.now ?? (() => new Date()))()));
+  const registry = registerKnownBackends(deps.registry);
+  let backend: Awaited<ReturnType<BackendRegistry['select']>>;
+  try {
+    backend = await registry.select(config.backend);
+  } catch (error) {
+    if (!BackendError.isInstance(error)) throw error;
+    io.err(`mixt train: ${error.message}`);
+    return 1;
+  }
+
+  const started = performance.now();
+  const train = createAudioDataset({ seed: config.seed, size: config.trainSize, split: 'train', cache: true });
+  const val = createAudioDataset({ seed: config.seed, size: config.valSize, split: 'val', cache: true });
+  const model = createDefaultModel({ numClasses: CLASS_NAMES.length, seed: config.seed });
+  const optimizer = new AdamW(model.parameters(), { lr: config.lr, weight_decay: config.weightDecay });
+  const scheduler = new CosineAnnealing(optimizer, { tMax: config.steps, warmupSteps: config.warmupSteps, etaMin: config.lr * 0.05 });
+  const history: TrainStepResult[] = [];
+  const validations: ValidationResult[] = [];
+  const trainer = new Trainer({
+    backend,
+    maxSteps: config.steps,
+    valCheckInterval: config.valInterval,
+    scheduler,
+    callbacks: [
+      progressBar(io, config.steps),
+      { onTrainStepEnd: (r) => history.push(r), onValidationEnd: (r) => validations.push(r) },
+    ],
+  });
+  const parts = { trainer, model, optimizer, scheduler, config };
+  try {
+    if (flags.resume) {
+      await loadTrainerCheckpoint(join(flags.resume, CHECKPOINT_DIR), parts);
+      io.err(`resuming ${flags.resume} at step ${trainer.state.globalStep} of ${config.steps}`);
+    }
+  } catch (error) {
+    if (!CheckpointError.isInstance(error) && !(error instanceof Error && error.name === 'MixtError')) throw error;
+    io.err(`mixt train: cannot resume: ${(error as Error).message}`);
+    return 1;
+  }
+  io.err(
+    `mixt train: built-in audio task (${CLASS_NAMES.length} classes, ${config.trainSize} train / ${config.valSize} val clips), ` +
+      `${model.numParameters()} parameters, precision ${config.precision}, backend ${backend.name}, ${config.steps} steps of ${config.batchSize}`,
+  );
+  const summary = await trainer.fit({
+    model,
+    optimizer,
+    step,
+    trainData: (epoch) => train.batches(config.batchSize, { shuffle: true, epochSeed: config.seed * 100_003 + epoch, dropLast: true }),
+    valData: () => val.batches(config.batchSize, { shuffle: false }),
+  });
+  mkdirSync(out, { recursive: true });
+  await saveTrainerCheckpoint(join(out, CHECKPOINT_DIR), parts);
+  const seconds = (performance.now() - started) / 1000;
+  const metrics = { config, versions: { '@mixt/core': CORE_VERSION }, backend: backend.name, seconds, summary, validations, history };
+  writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  if (flags.json) io.out(JSON.stringify({ config, seconds, summary }, null, 2));
+  else io.out(formatSummary({ config, summary, seconds, out, parameters: model.numParameters() }));
+  return 0;
+}
