@@ -33,17 +33,33 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
   train: {
     summary: 'train the default model on the built-in audio task; prints progress and a summary',
     flags: {
-      precision: { type: 'string', value: 'MODE', help: "precision mode (default 32-true; the other modes arrive with issue 4)" },
+      precision: {
+        type: 'string',
+        value: 'MODE',
+        help: 'precision mode (default 32-true; the other modes arrive with issue 4)',
+      },
       backend: { type: 'string', value: 'NAME', help: "backend name or 'auto' (default: auto)" },
       steps: { type: 'string', value: 'N', help: 'optimizer steps (default 400)' },
       'batch-size': { type: 'string', value: 'N', help: 'clips per step (default 32)' },
-      lr: { type: 'string', value: 'LR', help: 'peak learning rate of AdamW with warm-up + cosine decay (default 3e-3)' },
+      lr: {
+        type: 'string',
+        value: 'LR',
+        help: 'peak learning rate of AdamW with warm-up + cosine decay (default 3e-3)',
+      },
       seed: { type: 'string', value: 'N', help: 'seed of data, model init and order (default 0)' },
-      out: { type: 'string', value: 'DIR', help: 'run directory (default runs/train-<time>; with --resume, that directory)' },
+      out: {
+        type: 'string',
+        value: 'DIR',
+        help: 'run directory (default runs/train-<time>; with --resume, that directory)',
+      },
       resume: { type: 'string', value: 'DIR', help: 'continue the run in DIR from its checkpoint' },
       'train-size': { type: 'string', value: 'N', help: 'training clips (default 4096)' },
       'val-size': { type: 'string', value: 'N', help: 'validation clips (default 576)' },
-      'val-interval': { type: 'string', value: 'N', help: 'validate every N steps, 0 = only at the end (default 100)' },
+      'val-interval': {
+        type: 'string',
+        value: 'N',
+        help: 'validate every N steps, 0 = only at the end (default 100)',
+      },
       json: { type: 'boolean', help: 'print the summary as JSON' },
     },
     run: (flags, io, deps) =>

@@ -1,5 +1,10 @@
 // @mixt/core public API. Barrel: re-exports only.
 
+export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export { gradients } from './autograd/gradients.js';
+export type { VjpContext, VjpRule } from './autograd/vjp-rule.js';
+export { VJP_RULES } from './autograd/vjp-rules.js';
 export type {
   Backend,
   BackendCapabilities,
@@ -97,6 +102,11 @@ export type {
 export { OP_NAMES, OPS, opsOfKind } from './ops/catalogue.js';
 export type { TypeInfo } from './ops/infer.js';
 export { inferNode } from './ops/infer.js';
+export type { AdamHyper, AdamOptions } from './optim/adam.js';
+export { ADAM_DEFAULTS, Adam } from './optim/adam.js';
+export { ADAMW_DEFAULTS, AdamW } from './optim/adamw.js';
+export type { ClipGradNormOptions } from './optim/clip-grad.js';
+export { clipGradNorm, clipGradValue } from './optim/clip-grad.js';
 export type {
   HostTensor,
   UpdateContext,
@@ -109,6 +119,26 @@ export {
   registerUpdateRule,
   updateRuleNames,
 } from './optim/host-optimizer-step.js';
+export type {
+  CosineAnnealingOptions,
+  LinearWarmupOptions,
+  LRSchedulerState,
+  StepLROptions,
+} from './optim/lr-scheduler.js';
+export { CosineAnnealing, LinearWarmup, LRScheduler, StepLR } from './optim/lr-scheduler.js';
+export type {
+  HyperValue,
+  OptimizerSpec,
+  OptimizerStateDict,
+  ParamGroup,
+  ParamGroupInput,
+  ParamGroupState,
+  ParamStateDict,
+  ParamsInput,
+} from './optim/optimizer.js';
+export { Optimizer } from './optim/optimizer.js';
+export type { SGDHyper } from './optim/sgd.js';
+export { SGD, SGD_DEFAULTS } from './optim/sgd.js';
 export { BasePrecision, mainParams } from './precision/base-precision.js';
 export type {
   GradientClipAlgorithm,
@@ -144,9 +174,3 @@ export type {
 } from './trainer/trainer-types.js';
 export { defaultGenerator, manualSeed, Random } from './util/random.js';
 export { CORE_VERSION } from './version.js';
-
-export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
-export { gradcheck } from './autograd/gradcheck.js';
-export { gradients } from './autograd/gradients.js';
-export type { VjpContext, VjpRule } from './autograd/vjp-rule.js';
-export { VJP_RULES } from './autograd/vjp-rules.js';

@@ -67,9 +67,19 @@ export function parseNumberFlag(
   options: { integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean },
 ): number {
   const n = Number(value);
-  const { integer = false, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = options;
+  const {
+    integer = false,
+    min = Number.NEGATIVE_INFINITY,
+    max = Number.POSITIVE_INFINITY,
+  } = options;
   const tooSmall = options.exclusiveMin ? n <= min : n < min;
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || tooSmall || n > max) {
+  if (
+    value.trim() === '' ||
+    !Number.isFinite(n) ||
+    (integer && !Number.isInteger(n)) ||
+    tooSmall ||
+    n > max
+  ) {
     const kind = integer ? 'an integer' : 'a number';
     const range = `${options.exclusiveMin ? '>' : '>='} ${min}${max < Number.POSITIVE_INFINITY ? ` and <= ${max}` : ''}`;
     throw new UsageError(`mixt train: --${flag} '${value}'; expected ${kind} ${range}`);

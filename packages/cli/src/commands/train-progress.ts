@@ -1,4 +1,10 @@
-import type { FitSummary, TrainerCallbacks, TrainerStateView, TrainStepResult, ValidationResult } from '@mixt/core';
+import type {
+  FitSummary,
+  TrainerCallbacks,
+  TrainerStateView,
+  TrainStepResult,
+  ValidationResult,
+} from '@mixt/core';
 import type { CliIo } from '../cli-io.js';
 
 function duration(seconds: number): string {
@@ -42,9 +48,12 @@ export function progressBar(io: CliIo, totalSteps: number): TrainerCallbacks {
       }
     },
     onValidationEnd(result: ValidationResult) {
-      const acc = result.accuracy === undefined ? '' : `, accuracy ${(result.accuracy * 100).toFixed(2)}%`;
+      const acc =
+        result.accuracy === undefined ? '' : `, accuracy ${(result.accuracy * 100).toFixed(2)}%`;
       io.status?.('');
-      io.err(`validation at step ${result.step}: loss ${result.loss.toFixed(4)}${acc} (${result.samples} samples)`);
+      io.err(
+        `validation at step ${result.step}: loss ${result.loss.toFixed(4)}${acc} (${result.samples} samples)`,
+      );
     },
     onFitEnd(_summary: FitSummary) {
       io.status?.('');

@@ -31,5 +31,10 @@ export function formatSummary(args: {
     ['memory: peak activations', memory ? mib(memory.peakActivations) : '-'],
     ['run directory', args.out],
   ];
-  return ['', `Summary (${args.config.precision})`, '', formatTable(['', ''], rows)].join('\n');
+  return [
+    '',
+    `Summary (${args.config.precision})`,
+    '',
+    formatTable(['metric', 'value'], rows),
+  ].join('\n');
 }

@@ -5,14 +5,14 @@ import {
   BackendError,
   type BackendRegistry,
   CheckpointError,
-  CosineAnnealing,
   CORE_VERSION,
+  CosineAnnealing,
   crossEntropy,
   fromArray,
   loadTrainerCheckpoint,
   type Module,
-  saveTrainerCheckpoint,
   type StepOutput,
+  saveTrainerCheckpoint,
   type Tensor,
   Trainer,
   type TrainStepResult,
@@ -20,9 +20,19 @@ import {
 } from '@mixt/core';
 import type { CliIo } from '../cli-io.js';
 import { registerKnownBackends } from '../register-backends.js';
-import { type AudioBatch, CLASS_NAMES, createAudioDataset, createDefaultModel } from '../task/index.js';
+import {
+  type AudioBatch,
+  CLASS_NAMES,
+  createAudioDataset,
+  createDefaultModel,
+} from '../task/index.js';
 import { UsageError } from '../usage-error.js';
-import { parseNumberFlag, parsePrecision, TRAIN_DEFAULTS, type TrainConfig } from './train-config.js';
+import {
+  parseNumberFlag,
+  parsePrecision,
+  TRAIN_DEFAULTS,
+  type TrainConfig,
+} from './train-config.js';
 import { progressBar } from './train-progress.js';
 import { formatSummary } from './train-report.js';
 
@@ -60,7 +70,10 @@ function configFromFlags(flags: TrainFlags, base: TrainConfig): TrainConfig {
     backend: flags.backend ?? base.backend,
     steps: int('steps', flags.steps, base.steps, 1),
     batchSize: int('batch-size', flags.batchSize, base.batchSize, 1),
-    lr: flags.lr === undefined ? base.lr : parseNumberFlag('lr', flags.lr, { min: 0, exclusiveMin: true }),
+    lr:
+      flags.lr === undefined
+        ? base.lr
+        : parseNumberFlag('lr', flags.lr, { min: 0, exclusiveMin: true }),
     seed: int('seed', flags.seed, base.seed, 0),
     trainSize: int('train-size', flags.trainSize, base.trainSize, 1),
     valSize: int('val-size', flags.valSize, base.valSize, 1),
@@ -72,11 +85,15 @@ function configFromFlags(flags: TrainFlags, base: TrainConfig): TrainConfig {
 function resumeConfig(dir: string, flags: TrainFlags): TrainConfig {
   const file = join(dir, CHECKPOINT_DIR, 'checkpoint.json');
   if (!existsSync(file)) {
-    throw new UsageError(`mixt train: --resume '${dir}' has no ${CHECKPOINT_DIR}/checkpoint.json; expected a run directory written by mixt train`);
+    throw new UsageError(
+      `mixt train: --resume '${dir}' has no ${CHECKPOINT_DIR}/checkpoint.json; expected a run directory written by mixt train`,
+    );
   }
   const saved = (JSON.parse(readFileSync(file, 'utf8')) as { config?: TrainConfig }).config;
   if (!saved || saved.task !== 'builtin-audio') {
-    throw new UsageError(`mixt train: ${file} holds no built-in-task config; expected a run directory written by mixt train`);
+    throw new UsageError(
+      `mixt train: ${file} holds no built-in-task config; expected a run directory written by mixt train`,
+    );
   }
   const merged = configFromFlags(flags, saved);
   for (const key of Object.keys(saved) as (keyof TrainConfig)[]) {
@@ -98,7 +115,11 @@ function correctCount(logits: Tensor, labels: Tensor): Tensor {
 
 const step = (model: Module, batch: AudioBatch): StepOutput => {
   const logits = model.forward(batch.audio) as Tensor;
-  return { loss: crossEntropy(logits, batch.labels), correct: correctCount(logits, batch.labels), count: batch.labels.shape[0] };
+  return {
+    loss: crossEntropy(logits, batch.labels),
+    correct: correctCount(logits, batch.labels),
+    count: batch.labels.shape[0],
+  };
 };
 
 function defaultOutDir(now: Date): string {
@@ -111,9 +132,17 @@ function defaultOutDir(now: Date): string {
  * and a summary, and writes `<out>/metrics.json` and `<out>/checkpoint/`. Exit code 0 on
  * success, 1 when the run cannot start or fails (backend, checkpoint), 2 for bad flags.
  */
-export async function trainCommand(flags: TrainFlags, io: CliIo, deps: TrainCommandDeps = {}): Promise<number> {
-  const config = flags.resume ? resumeConfig(flags.resume, flags) : configFromFlags(flags, TRAIN_DEFAULTS);
-  const out = resolve(flags.out ?? flags.resume ?? defaultOutDir((deps.now ?? (() => new Date()))()));
+export async function trainCommand(
+  flags: TrainFlags,
+  io: CliIo,
+  deps: TrainCommandDeps = {},
+): Promise<number> {
+  const config = flags.resume
+    ? resumeConfig(flags.resume, flags)
+    : configFromFlags(flags, TRAIN_DEFAULTS);
+  const out = resolve(
+    flags.out ?? flags.resume ?? defaultOutDir((deps.now ?? (() => new Date()))()),
+  );
   const registry = registerKnownBackends(deps.registry);
   let backend: Awaited<ReturnType<BackendRegistry['select']>>;
   try {
@@ -125,11 +154,28 @@ export async function trainCommand(flags: TrainFlags, io: CliIo, deps: TrainComm
   }
 
   const started = performance.now();
-  const train = createAudioDataset({ seed: config.seed, size: config.trainSize, split: 'train', cache: true });
-  const val = createAudioDataset({ seed: config.seed, size: config.valSize, split: 'val', cache: true });
+  const train = createAudioDataset({
+    seed: config.seed,
+    size: config.trainSize,
+    split: 'train',
+    cache: true,
+  });
+  const val = createAudioDataset({
+    seed: config.seed,
+    size: config.valSize,
+    split: 'val',
+    cache: true,
+  });
   const model = createDefaultModel({ numClasses: CLASS_NAMES.length, seed: config.seed });
-  const optimizer = new AdamW(model.parameters(), { lr: config.lr, weight_decay: config.weightDecay });
-  const scheduler = new CosineAnnealing(optimizer, { tMax: config.steps, warmupSteps: config.warmupSteps, etaMin: config.lr * 0.05 });
+  const optimizer = new AdamW(model.parameters(), {
+    lr: config.lr,
+    weight_decay: config.weightDecay,
+  });
+  const scheduler = new CosineAnnealing(optimizer, {
+    tMax: config.steps,
+    warmupSteps: config.warmupSteps,
+    etaMin: config.lr * 0.05,
+  });
   const history: TrainStepResult[] = [];
   const validations: ValidationResult[] = [];
   const trainer = new Trainer({
@@ -149,7 +195,11 @@ export async function trainCommand(flags: TrainFlags, io: CliIo, deps: TrainComm
       io.err(`resuming ${flags.resume} at step ${trainer.state.globalStep} of ${config.steps}`);
     }
   } catch (error) {
-    if (!CheckpointError.isInstance(error) && !(error instanceof Error && error.name === 'MixtError')) throw error;
+    if (
+      !CheckpointError.isInstance(error) &&
+      !(error instanceof Error && error.name === 'MixtError')
+    )
+      throw error;
     io.err(`mixt train: cannot resume: ${(error as Error).message}`);
     return 1;
   }
@@ -161,13 +211,26 @@ export async function trainCommand(flags: TrainFlags, io: CliIo, deps: TrainComm
     model,
     optimizer,
     step,
-    trainData: (epoch) => train.batches(config.batchSize, { shuffle: true, epochSeed: config.seed * 100_003 + epoch, dropLast: true }),
+    trainData: (epoch) =>
+      train.batches(config.batchSize, {
+        shuffle: true,
+        epochSeed: config.seed * 100_003 + epoch,
+        dropLast: true,
+      }),
     valData: () => val.batches(config.batchSize, { shuffle: false }),
   });
   mkdirSync(out, { recursive: true });
   await saveTrainerCheckpoint(join(out, CHECKPOINT_DIR), parts);
   const seconds = (performance.now() - started) / 1000;
-  const metrics = { config, versions: { '@mixt/core': CORE_VERSION }, backend: backend.name, seconds, summary, validations, history };
+  const metrics = {
+    config,
+    versions: { '@mixt/core': CORE_VERSION },
+    backend: backend.name,
+    seconds,
+    summary,
+    validations,
+    history,
+  };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   if (flags.json) io.out(JSON.stringify({ config, seconds, summary }, null, 2));
   else io.out(formatSummary({ config, summary, seconds, out, parameters: model.numParameters() }));

@@ -3,13 +3,16 @@
  * small 1-D convolutional classifier. Small on purpose: one training step must stay cheap on
  * the pure-TS reference backend, and the front end (no trainable parameters) dominates it.
  */
-import { concat, fromArray } from '@mixt/core';
-import { Conv1d } from '../../../core/src/nn/conv1d.js';
-import { GELU } from '../../../core/src/nn/activations.js';
-import { Linear } from '../../../core/src/nn/linear.js';
-import { Module } from '../../../core/src/nn/module.js';
-import { manualSeed } from '../../../core/src/util/random.js';
-import type { Tensor } from '../../../core/src/tensor/tensor.js';
+import {
+  Conv1d,
+  concat,
+  fromArray,
+  GELU,
+  Linear,
+  Module,
+  manualSeed,
+  type Tensor,
+} from '@mixt/core';
 import { CLASS_NAMES } from './audio-dataset.js';
 import {
   createFrontEndMatrices,
@@ -46,7 +49,11 @@ export class AudioFrontEnd extends Module {
       fromArray(m.dft, { shape: [m.frameLength, 2 * m.bins], dtype: 'float32' }),
       fixed,
     );
-    this.registerBuffer('mel', fromArray(m.mel, { shape: [2 * m.bins, m.bands], dtype: 'float32' }), fixed);
+    this.registerBuffer(
+      'mel',
+      fromArray(m.mel, { shape: [2 * m.bins, m.bands], dtype: 'float32' }),
+      fixed,
+    );
   }
 
   /** float32 audio [B, samples] → float32 log-mel [B, bands, numFrames]. */

@@ -116,7 +116,7 @@ export async function loadTrainerCheckpoint(
   const sd: OptimizerStateDict = { state, param_groups: saved.param_groups };
   await parts.optimizer.loadStateDict(sd);
   if (metadata.scheduler && parts.scheduler)
-    parts.scheduler.loadStateDict(metadata.scheduler as Record<string, unknown>);
+    parts.scheduler.loadStateDict(metadata.scheduler as never);
   parts.trainer.precisionPlugin.loadStateDict(plugin.state ?? {});
   const rng = (metadata.moduleRng ?? {}) as Record<string, number[]>;
   for (const [name, m] of parts.model.namedModules())

@@ -20,8 +20,10 @@ export type StepFn<B> = (model: Module, batch: B) => StepOutput;
 /** Anything with `step()`/`stateDict()` that sets learning rates (see `optim/lr-scheduler`). */
 export interface SchedulerLike {
   step(): void;
-  stateDict(): Record<string, unknown>;
-  loadStateDict(state: Record<string, unknown>): void;
+  /** JSON-serializable state. */
+  stateDict(): object;
+  /** Restores `stateDict()` output (typed by the scheduler; checkpoints hand back what it saved). */
+  loadStateDict(state: never): void;
 }
 
 /** Bytes held on the backend by category. */
