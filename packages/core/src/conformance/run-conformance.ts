@@ -9,6 +9,7 @@ import { memoryCases } from './memory-group.js';
 import { opsCases } from './ops-group.js';
 import { optimCases } from './optim-group.js';
 import { errorText } from './probe.js';
+import { trainingCases } from './training-group.js';
 import {
   type CaseContext,
   CONFORMANCE_GROUPS,
@@ -30,6 +31,7 @@ function allCases(): ConformanceCase[] {
     ...graphCases(),
     ...gradientsCases(),
     ...optimCases(),
+    ...trainingCases(),
   ];
 }
 

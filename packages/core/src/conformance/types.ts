@@ -10,6 +10,7 @@ export const CONFORMANCE_GROUPS = [
   'graph',
   'gradients',
   'optim',
+  'training',
 ] as const;
 
 /** A group of conformance cases; case ids start with a group-specific prefix. */

@@ -1,0 +1,189 @@
+import type { Backend } from '../backend/backend.js';
+import { GELU, ReLU } from '../nn/activations.js';
+import { Linear } from '../nn/linear.js';
+import { crossEntropy } from '../nn/losses.js';
+import type { Parameter } from '../nn/parameter.js';
+import { Sequential } from '../nn/sequential.js';
+import { AdamW } from '../optim/adamw.js';
+import { fromArray } from '../tensor/creation.js';
+import { Mismatches } from './compare.js';
+import { f32FromBits, show } from './numerics.js';
+import { errorText } from './probe.js';
+import { type CaseContext, type ConformanceCase, fail, pass, skip } from './types.js';
+import { FieldReader } from './vectors.js';
+
+/**
+ * The training group: run (a) of `mlp_training.json` (torch 1.13, fp32) replayed through mixt's
+ * own nn, autograd, cross-entropy and AdamW on the backend under test: 30 steps, the loss of
+ * every step within relative 1e-4 of torch's, the final parameters within 1e-4 absolute (the
+ * file's acceptance rule for that run).
+ */
+
+const LAYER_NAMES = ['0.weight', '0.bias', '2.weight', '2.bias', '4.weight', '4.bias'] as const;
+
+interface TrainingVector {
+  readonly features: number;
+  readonly classes: number;
+  readonly batch: number;
+  readonly x: Float32Array;
+  readonly labels: Int32Array;
+  readonly lr: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly initial: Record<string, { shape: number[]; values: Float32Array }>;
+  readonly losses: Float32Array;
+  readonly final: Record<string, Float32Array>;
+}
+
+function floats(r: FieldReader, value: unknown, path: string): Float32Array {
+  return new Float32Array(
+    new Uint32Array(r.array(value, path).map((v, i) => r.hex(v, `${path}[${i}]`, 8))).buffer,
+  );
+}
+
+function label(r: FieldReader, v: unknown, i: number): number {
+  if (!Number.isInteger(v) || (v as number) < 0)
+    r.fail(`dataset.labels[${i}]`, v, 'a class index >= 0');
+  return v as number;
+}
+
+/** Validates `mlp_training.json` (run 'fp32'), naming the file and the first bad field. */
+export function parseTraining(json: unknown, file: string): TrainingVector {
+  const r = new FieldReader(file);
+  const root = r.object(json, '(root)');
+  const data = r.object(root.dataset, 'dataset');
+  const training = r.object(root.training, 'training');
+  const opt = r.object(training.optimizer, 'training.optimizer');
+  const params = r.object(r.object(root.model, 'model').initial_params, 'model.initial_params');
+  const run = r
+    .array(root.cases, 'cases')
+    .map((c, i) => r.object(c, `cases[${i}]`))
+    .find((c) => c.run === 'fp32');
+  if (!run) return r.fail('cases', '(no run fp32)', "a case with run 'fp32'");
+  const initial: TrainingVector['initial'] = {};
+  const final: TrainingVector['final'] = {};
+  const finals = r.object(run.final_params, 'cases[fp32].final_params');
+  for (const name of LAYER_NAMES) {
+    const p = r.object(params[name], `model.initial_params.${name}`);
+    initial[name] = {
+      shape: r
+        .array(p.shape, `model.initial_params.${name}.shape`)
+        .map((d, i) => r.int(d, `shape[${i}]`)),
+      values: floats(r, p.f32, `model.initial_params.${name}.f32`),
+    };
+    final[name] = floats(
+      r,
+      r.object(finals[name], `final_params.${name}`).f32,
+      `final_params.${name}.f32`,
+    );
+  }
+  const betas = r.array(opt.betas, 'training.optimizer.betas') as [number, number];
+  return {
+    features: r.int(data.features, 'dataset.features'),
+    classes: r.int(data.classes, 'dataset.classes'),
+    batch: r.int(training.batch, 'training.batch'),
+    x: floats(r, data.x_f32, 'dataset.x_f32'),
+    labels: Int32Array.from(r.array(data.labels, 'dataset.labels').map((v, i) => label(r, v, i))),
+    lr: Number(opt.lr),
+    betas,
+    eps: Number(opt.eps),
+    weightDecay: Number(opt.weight_decay),
+    initial,
+    losses: floats(r, run.loss_f32, 'cases[fp32].loss_f32'),
+    final,
+  };
+}
+
+/** Trains the file's MLP for its steps; returns per-step losses and the final parameters. */
+async function replay(
+  backend: Backend,
+  v: TrainingVector,
+): Promise<{ losses: number[]; params: Record<string, Float32Array> }> {
+  const model = new Sequential(
+    new Linear(v.features, 64),
+    new GELU(),
+    new Linear(64, 64),
+    new ReLU(),
+    new Linear(64, v.classes),
+  );
+  const named = new Map(model.namedParameters());
+  for (const name of LAYER_NAMES) {
+    const p = named.get(name) as Parameter;
+    p.assign(
+      await fromArray(v.initial[name].values, { shape: v.initial[name].shape }).realize(backend),
+    );
+  }
+  const params = model.parameters();
+  const optimizer = new AdamW(params, {
+    lr: v.lr,
+    betas: v.betas,
+    eps: v.eps,
+    weight_decay: v.weightDecay,
+  });
+  const rows = v.x.length / v.features / v.batch;
+  const losses: number[] = [];
+  for (let s = 0; s < v.losses.length; s++) {
+    const first = (s % rows) * v.batch;
+    const x = fromArray(v.x.slice(first * v.features, (first + v.batch) * v.features), {
+      shape: [v.batch, v.features],
+    });
+    const y = fromArray(v.labels.slice(first, first + v.batch));
+    optimizer.zeroGrad();
+    const loss = crossEntropy(model.forward(x), y);
+    loss.backward();
+    await loss.realize(backend);
+    losses.push(await loss.item());
+    await optimizer.step();
+  }
+  const out: Record<string, Float32Array> = {};
+  for (const name of LAYER_NAMES)
+    out[name] = (await (named.get(name) as Parameter).data()) as Float32Array;
+  return { losses, params: out };
+}
+
+const trainingCase: ConformanceCase = {
+  id: 'train/mlp-fp32',
+  group: 'training',
+  async run(ctx: CaseContext) {
+    const v = await ctx.vectors('mlp_training.json', parseTraining);
+    const backend = await ctx.backend();
+    if (backend.capabilities.dtypes.float32 === 'unsupported')
+      return skip(`float32 unsupported by ${backend.name}`);
+    const m = new Mismatches();
+    let worstRel = 0;
+    let worstAbs = 0;
+    try {
+      const got = await replay(backend, v);
+      got.losses.forEach((loss, s) => {
+        const rel = Math.abs(loss - v.losses[s]) / Math.abs(v.losses[s]);
+        worstRel = Math.max(worstRel, rel);
+        m.check(
+          rel <= 1e-4,
+          () =>
+            `step ${s} loss got ${show(loss, 'float32')} expected ${show(v.losses[s], 'float32')}`,
+        );
+      });
+      for (const name of LAYER_NAMES) {
+        got.params[name].forEach((p, i) => {
+          const abs = Math.abs(p - v.final[name][i]);
+          worstAbs = Math.max(worstAbs, abs);
+          m.check(
+            abs <= 1e-4,
+            () =>
+              `final ${name}[${i}] got ${show(p, 'float32')} expected ${show(f32FromBits(new Uint32Array(v.final[name].buffer)[i]), 'float32')}`,
+          );
+        });
+      }
+    } catch (error) {
+      m.problem(errorText(error));
+    }
+    const what = `${v.losses.length} AdamW steps of mlp_training.json run (a): loss within rel 1e-4 (max ${worstRel.toExponential(2)}), final params within 1e-4 (max ${worstAbs.toExponential(2)})`;
+    return m.ok ? pass(m.summary(what)) : fail(m.summary(what));
+  },
+};
+
+/** The cases of the training group. */
+export function trainingCases(): ConformanceCase[] {
+  return [trainingCase];
+}
