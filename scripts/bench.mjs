@@ -30,6 +30,13 @@ const BENCHES = [
     fn: 'benchMatmul',
     quick: { runs: 3, sizes: [256, 512], naiveSizes: [256] },
   },
+  {
+    name: 'train',
+    title: 'Training on the reference backend',
+    module: './bench/train.mjs',
+    fn: 'benchTrain',
+    quick: { runs: 3 },
+  },
 ];
 
 /**

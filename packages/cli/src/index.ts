@@ -29,3 +29,8 @@ export { KNOWN_BACKENDS, knownBackendFactory, registerKnownBackends } from './re
 export type { CliDeps } from './run-cli.js';
 export { helpText, runCli } from './run-cli.js';
 export { UsageError } from './usage-error.js';
+export type { TrainCommandDeps, TrainFlags } from './commands/train.js';
+export { trainCommand } from './commands/train.js';
+export type { TrainConfig } from './commands/train-config.js';
+export { TRAIN_DEFAULTS } from './commands/train-config.js';
+export * from './task/index.js';

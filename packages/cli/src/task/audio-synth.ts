@@ -147,11 +147,11 @@ export function noiseBurst(out: Float32Array, span: EventSpan, rng: Random): voi
   for (let i = 0; i < len; i++) out[span.start + i] += g * env(i / SAMPLE_RATE) * buf[i];
 }
 
-/** Class 5: an amplitude-modulated tone (tremolo at 3–12 Hz, depth 0.7–1). */
+/** Class 5: an amplitude-modulated tone (tremolo at 4–10 Hz, depth 0.85–1). */
 export function amTone(out: Float32Array, span: EventSpan, rng: Random): void {
   const f = logBetween(rng, 250, 2000);
-  const rate = between(rng, 3, 12);
-  const depth = between(rng, 0.7, 1);
+  const rate = between(rng, 4, 10);
+  const depth = between(rng, 0.85, 1);
   const mPhase = rng.uniform();
   const env = ramp(span);
   const gain = (t: number) =>

@@ -36,10 +36,10 @@ describe('createDefaultModel', () => {
     expect(values.every(Number.isFinite)).toBe(true);
   });
 
-  it('has only the classifier as parameters (conv 32→64 k5, conv 64→64 k3, linear 128→9)', () => {
+  it('has only the classifier as parameters (conv 32→64 k5, conv 64→64 k3, linear 192→9)', () => {
     const model = createDefaultModel({ seed: 1 });
     const count = model.parameters().reduce((n, p) => n + p.size, 0);
-    expect(count).toBe(32 * 64 * 5 + 64 + (64 * 64 * 3 + 64) + (128 * 9 + 9));
+    expect(count).toBe(32 * 64 * 5 + 64 + (64 * 64 * 3 + 64) + (192 * 9 + 9));
   });
 
   it('initializes identically for one seed and differently for another', async () => {

@@ -86,7 +86,7 @@ export interface DefaultModelOptions {
 
 /**
  * Front end → per-clip level normalization → Conv1d(bands, C, 5, stride 2) → GELU →
- * Conv1d(C, C, 3) → GELU → [mean, max] over time → Linear(2C, classes). Pooling over time
+ * Conv1d(C, C, 3) → GELU → [mean, max, std] over time → Linear(3C, classes). Pooling over time
  * makes the logits independent of where the event sits.
  */
 export class DefaultAudioModel extends Module {
@@ -104,7 +104,7 @@ export class DefaultAudioModel extends Module {
     this.act1 = new GELU();
     this.conv2 = new Conv1d(channels, channels, 3);
     this.act2 = new GELU();
-    this.head = new Linear(2 * channels, numClasses);
+    this.head = new Linear(3 * channels, numClasses);
   }
 
   /** float32 audio [B, samples] → logits [B, numClasses]. */
@@ -122,9 +122,14 @@ export class DefaultAudioModel extends Module {
     const x = features.sub(features.mean([1, 2], true)).mul(0.25);
     const h1 = this.act1.forward(this.conv1.forward(x));
     const h2 = this.act2.forward(this.conv2.forward(h1));
-    // Mean and max over time: the mean sees sustained patterns, the max short events (clicks,
-    // a brief burst) that a mean over mostly-silent frames would dilute.
-    return this.head.forward(concat([h2.mean(2), h2.max(2)], 1));
+    // Mean, max and std over time: the mean sees sustained patterns, the max short events
+    // (clicks, a brief burst) that a mean over mostly-silent frames dilutes, and the std
+    // modulation (tremolo), which a mean of a steady and a wobbling tone cannot tell apart.
+    const mean = h2.mean(2, true);
+    const centred = h2.sub(mean);
+    // The 1e-5 keeps sqrt's gradient finite for a channel that is constant over time.
+    const std = centred.mul(centred).mean(2).add(1e-5).sqrt();
+    return this.head.forward(concat([mean.reshape([-1, h2.shape[1]]), h2.max(2), std], 1));
   }
 }
 
