@@ -21,11 +21,13 @@ import { SAMPLE_RATE } from './audio-synth.js';
 
 /** Options of {@link createFrontEndMatrices}. */
 export interface FrontEndOptions {
+  /** Samples per frame, even; the hop is half of it (default 400: 25 ms frames, 12.5 ms hop). */
+  readonly frameLength?: number;
   /** Mel bands (default 32). */
   readonly bands?: number;
   /** Lowest filter edge in Hz (default 100). */
   readonly fminHz?: number;
-  /** Highest filter edge in Hz (default 6000); no DFT bin above it is computed. */
+  /** Highest filter edge in Hz (default 4500); no DFT bin above it is computed. */
   readonly fmaxHz?: number;
   /** Samples per clip (default 16000). */
   readonly samples?: number;
@@ -57,17 +59,19 @@ export interface FrontEndPlan extends Omit<FrontEndMatrices, 'dft' | 'mel'> {
   readonly mel: Tensor;
 }
 
-const FRAME = 512;
-const HOP = 256;
+const FRAME_DEFAULT = Number(process.env.MIXT_FRAME ?? 400);
+const FMAX = Number(process.env.MIXT_FMAX ?? 4500);
 
 const hzToMel = (hz: number) => 2595 * Math.log10(1 + hz / 700);
 const melToHz = (mel: number) => 700 * (10 ** (mel / 2595) - 1);
 
 /** Builds the windowed DFT and mel matrices on the host (fp64 maths, stored fp32). */
 export function createFrontEndMatrices(options: FrontEndOptions = {}): FrontEndMatrices {
+  const FRAME = options.frameLength ?? FRAME_DEFAULT;
+  const HOP = FRAME / 2;
   const bands = options.bands ?? 32;
   const fmin = options.fminHz ?? 100;
-  const fmax = options.fmaxHz ?? 6000;
+  const fmax = options.fmaxHz ?? FMAX;
   const samples = options.samples ?? CLIP_SAMPLES;
   if (!(fmin >= 0 && fmin < fmax && fmax <= SAMPLE_RATE / 2)) {
     throw new RangeError(
@@ -76,6 +80,10 @@ export function createFrontEndMatrices(options: FrontEndOptions = {}): FrontEndM
   }
   if (!Number.isInteger(bands) || bands < 1)
     throw new RangeError(`createFrontEndMatrices: bands ${bands}; expected a positive integer`);
+  if (!Number.isInteger(FRAME) || FRAME < 4 || FRAME % 2 !== 0)
+    throw new RangeError(
+      `createFrontEndMatrices: frameLength ${FRAME}; expected an even integer >= 4`,
+    );
   if (!Number.isInteger(samples) || samples < FRAME + HOP)
     throw new RangeError(`createFrontEndMatrices: samples ${samples}; expected >= ${FRAME + HOP}`);
   const binHz = SAMPLE_RATE / FRAME;
