@@ -15,6 +15,7 @@
 // not use TypeScript-only syntax.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 
 const cwd = process.cwd();
@@ -28,10 +29,13 @@ async function loadTsupConfigs() {
     .map((f) => join(cwd, f))
     .find((f) => existsSync(f));
   if (!file) throw new Error(`check-exports: no tsup.config.* in ${cwd}`);
-  const source = readFileSync(file, 'utf8').replace(
-    /import\s*\{\s*defineConfig\s*\}\s*from\s*['"]tsup['"];?/,
-    'const defineConfig = (config) => config;',
-  );
+  // Evaluated from a data: URL, so the config's own location stands in for import.meta.url.
+  const source = readFileSync(file, 'utf8')
+    .replace(
+      /import\s*\{\s*defineConfig\s*\}\s*from\s*['"]tsup['"];?/,
+      'const defineConfig = (config) => config;',
+    )
+    .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(file).href));
   let mod;
   try {
     mod = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
