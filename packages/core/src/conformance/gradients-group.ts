@@ -4,6 +4,7 @@ import type { DifferentiableOp } from '../ops/catalogue.js';
 import { fromArray } from '../tensor/creation.js';
 import { realize, type Tensor } from '../tensor/tensor.js';
 import { Random } from '../util/random.js';
+import { countingRuns } from './counting-runs.js';
 import { GRAD_CASES, type GradCase, gradCaseInputs } from './gradient-cases.js';
 import { seedOf } from './ops-group.js';
 import { errorText } from './probe.js';
@@ -15,25 +16,6 @@ import { type ConformanceCase, fail, pass, skip } from './types.js';
  * a float32 leaf used through a bfloat16 forward gets a float32 gradient; and forward plus
  * backward of a small MLP realize in exactly one `run`.
  */
-
-/** The backend with `run` counted; every other member is the backend's own, bound to it. */
-function countingRuns(backend: Backend): { backend: Backend; runs: () => number } {
-  let runs = 0;
-  const wrapped = new Proxy(backend, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      if (prop === 'run') {
-        return (...args: Parameters<Backend['run']>) => {
-          runs++;
-          return target.run(...args);
-        };
-      }
-      return value.bind(target);
-    },
-  });
-  return { backend: wrapped, runs: () => runs };
-}
 
 /** Skips when the backend cannot hold a dtype the case computes in. */
 function unsupported(backend: Backend, dtypes: readonly ('float64' | 'bfloat16')[]) {

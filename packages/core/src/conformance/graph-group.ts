@@ -4,6 +4,7 @@ import { full, inputTensor } from '../tensor/creation.js';
 import { record } from '../tensor/record.js';
 import { realize, type Tensor } from '../tensor/tensor.js';
 import { fromStorage, Mismatches, sameValue } from './compare.js';
+import { countingRuns } from './counting-runs.js';
 import { errorText } from './probe.js';
 import { type ConformanceCase, fail, pass } from './types.js';
 
@@ -12,25 +13,6 @@ import { type ConformanceCase, fail, pass } from './types.js';
  * outputs together is one `run` (DESIGN: one run per step). Run calls are counted by wrapping
  * the backend, not through backend-specific counters.
  */
-
-/** The backend with `run` counted; every other member is the backend's own, bound to it. */
-function countingRuns(backend: Backend): { backend: Backend; runs: () => number } {
-  let runs = 0;
-  const wrapped = new Proxy(backend, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      if (prop === 'run') {
-        return (...args: Parameters<Backend['run']>) => {
-          runs++;
-          return target.run(...args);
-        };
-      }
-      return value.bind(target);
-    },
-  });
-  return { backend: wrapped, runs: () => runs };
-}
 
 /** `stats.compiles` when the backend exposes such a counter (the reference backend does). */
 function compiles(backend: Backend): number | undefined {

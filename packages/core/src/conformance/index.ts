@@ -1,5 +1,6 @@
 // @mixt/core/conformance: the conformance suite every backend runs. Barrel: re-exports only.
 
+export { countingRuns } from './counting-runs.js';
 export type { DescribeConformanceOptions } from './describe-conformance.js';
 export { describeConformance } from './describe-conformance.js';
 export type { ConformanceSummary } from './run-conformance.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '../backend/backend.js';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
+import { countingRuns } from '../conformance/counting-runs.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { graphCacheStats } from '../graph/cache-key.js';
 import { arange, fromArray, full, ones, rand, randn, zeros } from './creation.js';
@@ -8,29 +8,18 @@ import { withDefaultDtype } from './default-dtype.js';
 import { concat } from './shape-ops.js';
 import { realize } from './tensor.js';
 
-/** Wraps a backend to count `run` calls without relying on backend internals. */
-function counting(backend: Backend): Backend & { runs: number } {
-  const wrapped = Object.create(backend) as Backend & { runs: number };
-  wrapped.runs = 0;
-  wrapped.run = (graph, feeds) => {
-    wrapped.runs++;
-    return backend.run(graph, feeds);
-  };
-  return wrapped;
-}
-
 describe('lazy tensors', () => {
   it('records without running; data() runs the whole graph once', async () => {
-    const backend = counting(createReferenceBackend());
+    const { backend, runs } = countingRuns(createReferenceBackend());
     const x = fromArray([
       [1, 2],
       [3, 4],
     ]);
     const y = x.mul(2).add(1).relu().sum(1);
-    expect(backend.runs).toBe(0);
+    expect(runs()).toBe(0);
     expect(y.shape).toEqual([2]);
     await y.realize(backend);
-    expect(backend.runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(Array.from(await y.data())).toEqual([8, 16]);
   });
 
@@ -53,13 +42,13 @@ describe('lazy tensors', () => {
   });
 
   it('realize() of several tensors is one backend run', async () => {
-    const backend = counting(createReferenceBackend());
+    const { backend, runs } = countingRuns(createReferenceBackend());
     const x = rand([3, 3], { seed: 1 });
     const a = x.exp();
     const b = x.log();
     const c = a.add(b);
     await realize([a, b, c], backend);
-    expect(backend.runs).toBe(1);
+    expect(runs()).toBe(1);
   });
 
   it('weak scalars keep the dtype; mixed tensors promote', () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../backend/backend.js';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
+import { countingRuns } from '../conformance/counting-runs.js';
 import { GELU } from '../nn/activations.js';
 import { Dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/linear.js';
@@ -86,16 +86,6 @@ function makeRun() {
   return { model, optimizer };
 }
 
-function counting(backend: Backend): Backend & { runs: number } {
-  const wrapped = Object.create(backend) as Backend & { runs: number };
-  wrapped.runs = 0;
-  wrapped.run = (graph, feeds) => {
-    wrapped.runs++;
-    return backend.run(graph, feeds);
-  };
-  return wrapped;
-}
-
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -103,11 +93,10 @@ afterAll(() => {
 
 describe('Trainer', () => {
   it('learns, with exactly one backend run per training step', async () => {
-    const backend = counting(createReferenceBackend());
+    const { backend, runs } = countingRuns(createReferenceBackend());
     const { model, optimizer } = makeRun();
     const trainer = new Trainer({ backend, maxEpochs: 8 });
     const runsPerStep: number[] = [];
-    let last = backend.runs;
     const summary = await trainer.fit({
       model,
       optimizer,
@@ -123,9 +112,9 @@ describe('Trainer', () => {
 
     // A few explicit steps through the step API: one run each.
     for (const batch of batches(0).slice(0, 3)) {
-      last = backend.runs;
+      const before = runs();
       await trainer.step({ model, optimizer, step }, [batch]);
-      runsPerStep.push(backend.runs - last);
+      runsPerStep.push(runs() - before);
     }
     expect(runsPerStep).toEqual([1, 1, 1]);
   });
