@@ -21,7 +21,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   task: 'builtin-audio',
   precision: '32-true',
   backend: 'auto',
-  steps: 400,
+  steps: 450,
   batchSize: 32,
   lr: 3e-3,
   weightDecay: 0.01,

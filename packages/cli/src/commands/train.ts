@@ -90,7 +90,7 @@ function resumeConfig(dir: string, flags: TrainFlags): TrainConfig {
     );
   }
   const saved = (JSON.parse(readFileSync(file, 'utf8')) as { config?: TrainConfig }).config;
-  if (!saved || saved.task !== 'builtin-audio') {
+  if (saved?.task !== 'builtin-audio') {
     throw new UsageError(
       `mixt train: ${file} holds no built-in-task config; expected a run directory written by mixt train`,
     );

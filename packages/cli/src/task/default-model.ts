@@ -24,7 +24,7 @@ import {
 /**
  * The log-mel front end as a module: the DFT and filterbank matrices are buffers, not
  * parameters, so optimizers never see them. They are not persistent either: they follow from
- * the options, so checkpoints need not carry ~0.8 MB of constants.
+ * the options, so checkpoints need not carry ~0.4 MB of constants.
  */
 export class AudioFrontEnd extends Module {
   /** Samples per clip the front end expects. */
@@ -80,7 +80,7 @@ export interface DefaultModelOptions {
   readonly seed: number;
   /** Convolution channels (default 64). */
   readonly channels?: number;
-  /** Front-end options (default 32 mel bands up to 6 kHz). */
+  /** Front-end options (default 400-sample frames, 32 mel bands up to 4.5 kHz). */
   readonly frontEnd?: FrontEndOptions;
 }
 

@@ -231,6 +231,16 @@ describe('audio dataset', () => {
 });
 
 describe('front end', () => {
+  it('has 400-sample frames, a 200 hop and bins up to 4.5 kHz by default', () => {
+    const m = createFrontEndMatrices();
+    expect([m.frameLength, m.hop, m.numFrames, m.bins, m.bands]).toEqual([400, 200, 79, 113, 32]);
+    const wide = createFrontEndMatrices({ frameLength: 512, fmaxHz: 6000 });
+    expect([wide.frameLength, wide.hop, wide.numFrames, wide.bins]).toEqual([512, 256, 61, 192]);
+    expect(() => createFrontEndMatrices({ frameLength: 401 })).toThrow(
+      'createFrontEndMatrices: frameLength 401; expected an even integer >= 4',
+    );
+  });
+
   it('matches a direct fp64 framing + Hann + DFT + filterbank + log', async () => {
     const ds = createAudioDataset({ seed: 5, size: 2, split: 'val' });
     const m = createFrontEndMatrices();
@@ -260,7 +270,7 @@ describe('front end', () => {
             e += p * m.mel[k * m.bands + band];
           });
           const diff = Math.abs(Math.log(e + 1e-6) - got[(b * m.bands + band) * m.numFrames + f]);
-          // fp32 matmuls over 512 taps: relative power error ~1e-5 where the band has energy.
+          // fp32 matmuls over 400 taps: relative power error ~1e-5 where the band has energy.
           if (e > 1e-3) worst = Math.max(worst, diff);
         }
       }

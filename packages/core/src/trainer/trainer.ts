@@ -18,6 +18,14 @@ import type {
   ValidationResult,
 } from './trainer-types.js';
 
+/**
+ * Lets the event loop turn. Storages of tensors the program dropped are freed by a
+ * FinalizationRegistry, whose callbacks run only between macrotasks; a loop of awaits on
+ * already-resolved backend work would otherwise never let them run and memory would grow by
+ * one batch per step.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 0) {
@@ -103,6 +111,7 @@ export class Trainer implements TrainerStateView {
       stepNumber: this.state.globalStep + 1,
     });
     this.state.globalStep++;
+    await yieldToEventLoop();
     if (result.stepped) this.options.scheduler?.step();
     else this.skipped++;
     for (const cb of this.callbacks) cb.onTrainStepEnd?.(result, this);
@@ -132,6 +141,7 @@ export class Trainer implements TrainerStateView {
         }
         samples += out.count;
         for (const t of outputs) t.dispose();
+        await yieldToEventLoop();
       }
     } finally {
       model.train(wasTraining);
