@@ -5,6 +5,7 @@ import { backendsCommand } from './commands/backends.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { PLANNED_COMMANDS, plannedCommand } from './commands/planned.js';
 import { trainCommand } from './commands/train.js';
+import { TRAIN_DEFAULTS } from './commands/train-config.js';
 import {
   type FlagSpecs,
   flagUsage,
@@ -39,26 +40,46 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
         help: 'precision mode (default 32-true; the other modes arrive with issue 4)',
       },
       backend: { type: 'string', value: 'NAME', help: "backend name or 'auto' (default: auto)" },
-      steps: { type: 'string', value: 'N', help: 'optimizer steps (default 400)' },
-      'batch-size': { type: 'string', value: 'N', help: 'clips per step (default 32)' },
+      steps: {
+        type: 'string',
+        value: 'N',
+        help: `optimizer steps (default ${TRAIN_DEFAULTS.steps})`,
+      },
+      'batch-size': {
+        type: 'string',
+        value: 'N',
+        help: `clips per step (default ${TRAIN_DEFAULTS.batchSize})`,
+      },
       lr: {
         type: 'string',
         value: 'LR',
-        help: 'peak learning rate of AdamW with warm-up + cosine decay (default 3e-3)',
+        help: `peak learning rate of AdamW with warm-up + cosine decay (default ${TRAIN_DEFAULTS.lr})`,
       },
-      seed: { type: 'string', value: 'N', help: 'seed of data, model init and order (default 0)' },
+      seed: {
+        type: 'string',
+        value: 'N',
+        help: `seed of data, model init and order (default ${TRAIN_DEFAULTS.seed})`,
+      },
       out: {
         type: 'string',
         value: 'DIR',
         help: 'run directory (default runs/train-<time>; with --resume, that directory)',
       },
       resume: { type: 'string', value: 'DIR', help: 'continue the run in DIR from its checkpoint' },
-      'train-size': { type: 'string', value: 'N', help: 'training clips (default 4096)' },
-      'val-size': { type: 'string', value: 'N', help: 'validation clips (default 576)' },
+      'train-size': {
+        type: 'string',
+        value: 'N',
+        help: `training clips (default ${TRAIN_DEFAULTS.trainSize})`,
+      },
+      'val-size': {
+        type: 'string',
+        value: 'N',
+        help: `validation clips (default ${TRAIN_DEFAULTS.valSize})`,
+      },
       'val-interval': {
         type: 'string',
         value: 'N',
-        help: 'validate every N steps, 0 = only at the end (default 100)',
+        help: `validate every N steps, 0 = only at the end (default ${TRAIN_DEFAULTS.valInterval})`,
       },
       json: { type: 'boolean', help: 'print the summary as JSON' },
     },
