@@ -103,20 +103,7 @@ describe.each(['auto', 'js'] as const)('engine %s', (engine) => {
       f32ToBf16(f32Inputs.subarray(off, end), bf.subarray(off, end));
       f32ToF16(f32Inputs.subarray(off, end), fp.subarray(off, end));
     }
-    expect(
-      mismatches16(
-        bf,
-        golden.cases.map((c) => c.bf16),
-        BF_EXP,
-      ),
-    ).toEqual([]);
-    expect(
-      mismatches16(
-        fp,
-        golden.cases.map((c) => c.fp16),
-        FP_EXP,
-      ),
-    ).toEqual([]);
+    expectGoldenHalves(bf, fp);
     expect(
       mismatches32(
         bitsOfF32(bf16ToF32(bf)),
@@ -235,24 +222,29 @@ describe.each(['auto', 'js'] as const)('engine %s', (engine) => {
   });
 });
 
+/** Every golden fp32 → bf16 and fp32 → fp16 result, bit for bit (NaN policy of casts.json). */
+function expectGoldenHalves(bf: ArrayLike<number>, fp: ArrayLike<number>): void {
+  expect(
+    mismatches16(
+      bf,
+      golden.cases.map((c) => c.bf16),
+      BF_EXP,
+    ),
+  ).toEqual([]);
+  expect(
+    mismatches16(
+      fp,
+      golden.cases.map((c) => c.fp16),
+      FP_EXP,
+    ),
+  ).toEqual([]);
+}
+
 describe('scalar helpers', () => {
   it('match the golden cases', () => {
     const bf = golden.cases.map((_, i) => f32ToBf16Bits(f32Inputs[i]));
     const fp = golden.cases.map((_, i) => f32ToF16Bits(f32Inputs[i]));
-    expect(
-      mismatches16(
-        bf,
-        golden.cases.map((c) => c.bf16),
-        BF_EXP,
-      ),
-    ).toEqual([]);
-    expect(
-      mismatches16(
-        fp,
-        golden.cases.map((c) => c.fp16),
-        FP_EXP,
-      ),
-    ).toEqual([]);
+    expectGoldenHalves(bf, fp);
   });
 
   it.each([
