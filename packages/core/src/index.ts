@@ -1,5 +1,16 @@
 // @mixt/core public API. Barrel: re-exports only.
 
+export { linear } from './autocast/linear.js';
+export type { AutocastBackendLike, AutocastDevice } from './autocast/policy.js';
+export { autocastPolicyTable, CPU_AUTOCAST_OVERRIDES } from './autocast/policy.js';
+export type { AutocastDtype, AutocastOptions } from './autocast/state.js';
+export {
+  autocast,
+  clearAutocastCache,
+  getAutocastDtype,
+  isAutocastEnabled,
+  withoutAutocast,
+} from './autocast/state.js';
 export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export { gradients } from './autograd/gradients.js';

@@ -1,3 +1,4 @@
+import { withoutAutocast } from '../autocast/state.js';
 import { DTYPES } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { MixtError } from '../errors/mixt-error.js';
@@ -72,9 +73,19 @@ function postOrder(output: LazyNode, descends: (n: LazyNode) => boolean): LazyNo
  * Reverse-mode pass over the lazy graph: records the backward ops of every node on a path from
  * `output` to a target, and returns the (lazy) gradient of each reached target. Nodes off
  * those paths (frozen branches, integer inputs) get no backward ops. Each node's gradient is
- * the sum of its users' contributions, in the node's own shape and dtype.
+ * the sum of its users' contributions, in the node's own shape and dtype. Backward ops are
+ * recorded with autocast suspended: the backward graph follows the forward's dtypes, not a
+ * policy that happens to be active where `backward()` is called.
  */
 export function backwardPass(
+  output: Tensor,
+  seed: Tensor,
+  targets: BackwardTargets,
+): Map<LazyNode, Tensor> {
+  return withoutAutocast(() => backwardPassUnscoped(output, seed, targets));
+}
+
+function backwardPassUnscoped(
   output: Tensor,
   seed: Tensor,
   targets: BackwardTargets,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
+import { autocastCases } from './autocast-group.js';
 import { broadcastCases } from './broadcast-group.js';
 import { castsCases } from './casts-group.js';
 import { gradientsCases } from './gradients-group.js';
@@ -32,6 +33,7 @@ function allCases(): ConformanceCase[] {
     ...gradientsCases(),
     ...optimCases(),
     ...trainingCases(),
+    ...autocastCases(),
   ];
 }
 

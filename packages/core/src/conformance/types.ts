@@ -11,6 +11,7 @@ export const CONFORMANCE_GROUPS = [
   'gradients',
   'optim',
   'training',
+  'autocast',
 ] as const;
 
 /** A group of conformance cases; case ids start with a group-specific prefix. */

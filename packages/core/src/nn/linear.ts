@@ -1,3 +1,4 @@
+import { linear } from '../autocast/linear.js';
 import type { DType } from '../dtype/dtypes.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uniformParameter } from './init.js';
@@ -34,8 +35,8 @@ export class Linear extends Module {
   }
 
   /** `x[..., in]` → `[..., out]`. */
+  /** `x @ Wᵀ + b`; under autocast one low-precision op rounded once, as torch's `linear`. */
   override forward(x: Tensor): Tensor {
-    const y = x.matmul(this.weight.transpose());
-    return this.bias ? y.add(this.bias) : y;
+    return linear(x, this.weight, this.bias);
   }
 }
