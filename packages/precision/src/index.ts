@@ -1,5 +1,50 @@
 /**
- * @mixt/precision — not implemented yet (issue 4). The package exists so the workspace, its
- * build and its exports map are in place; it exports nothing today.
+ * @mixt/precision — Lightning/NeMo precision plugins for mixt's `Trainer`, the precision
+ * string table, torch's `GradScaler` and NeMo's `resolveTrainerCfg`. Barrel: re-exports only.
  */
-export {};
+
+export {
+  castFloating,
+  convertAudioAware,
+  convertAudioPreserving,
+  isAudioKey,
+  isPlainObject,
+} from './convert-collection.js';
+export type { FlashPrecisionString } from './flash-precision.js';
+export {
+  FLASH_ALIASES,
+  FlashPrecision,
+  normalizeFlash,
+  shouldSkipModuleConversion,
+} from './flash-precision.js';
+export type { FullPrecisionString } from './full-precision.js';
+export { FullPrecision } from './full-precision.js';
+export type {
+  GradScalerOptions,
+  GradScalerState,
+  ScalerStage,
+} from './grad-scaler.js';
+export { GradScaler } from './grad-scaler.js';
+export type { HalfPrecisionString } from './half-precision.js';
+export { HalfPrecision } from './half-precision.js';
+export { HalfPrecisionForAudio } from './half-precision-for-audio.js';
+export type { KeepFp32, ModuleConversionOptions } from './keep-fp32.js';
+export { conversionFilter, keepFp32Predicate } from './keep-fp32.js';
+export type { MixedPrecisionOptions, MixedPrecisionString } from './mixed-precision.js';
+export { MixedPrecision } from './mixed-precision.js';
+export type {
+  CreatePrecisionOptions,
+  PluginOptions,
+  PrecisionAlias,
+  PrecisionEntry,
+  PrecisionString,
+} from './precision-strings.js';
+export {
+  ALIASES,
+  allowedPrecisions,
+  createPrecisionPlugin,
+  PRECISIONS,
+  parsePrecision,
+} from './precision-strings.js';
+export type { TrainerCfg } from './resolve-trainer-cfg.js';
+export { resolveTrainerCfg } from './resolve-trainer-cfg.js';

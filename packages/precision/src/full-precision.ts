@@ -1,0 +1,60 @@
+import { BasePrecision, MixtError, type Module, withDefaultDtype } from '@mixt/core';
+import { castFloating } from './convert-collection.js';
+import { conversionFilter, type ModuleConversionOptions } from './keep-fp32.js';
+
+/** The precision strings `FullPrecision` implements. */
+export type FullPrecisionString = '32-true' | '64-true';
+
+const FULL: readonly FullPrecisionString[] = ['32-true', '64-true'];
+
+/**
+ * Full precision: `'32-true'` is core's plain fp32 training (every hook is the default, and
+ * batches keep their dtypes, as Lightning's base `Precision`); `'64-true'` is Lightning's
+ * DoublePrecision: fp64 parameters, fp64 batches, and fp64 as the default dtype while modules
+ * and tensors are created and during the forward. Outputs are not cast back (Trainer
+ * semantics: the loss stays fp64).
+ */
+export class FullPrecision extends BasePrecision {
+  override readonly precision: FullPrecisionString;
+  /** The dtype the plugin imposes, `undefined` for `'32-true'` (nothing to impose). */
+  readonly #dtype: 'float64' | undefined;
+  readonly #options: ModuleConversionOptions;
+
+  constructor(precision: FullPrecisionString = '32-true', options: ModuleConversionOptions = {}) {
+    super();
+    if (!FULL.includes(precision)) {
+      throw new MixtError(
+        `Passed \`FullPrecision(precision=${JSON.stringify(precision)})\`; expected one of ${FULL.map((p) => `'${p}'`).join(', ')}`,
+      );
+    }
+    this.precision = precision;
+    this.#dtype = precision === '64-true' ? 'float64' : undefined;
+    this.#options = options;
+  }
+
+  /** The dtype of parameters and batches under this plugin. */
+  get dtype(): 'float32' | 'float64' {
+    return this.#dtype ?? 'float32';
+  }
+
+  override convertModule(module: Module): Module {
+    if (!this.#dtype) return module;
+    return module.to(this.#dtype, { filter: conversionFilter(this.#options.keepFp32) });
+  }
+
+  override convertInput<T>(data: T): T {
+    return this.#dtype ? castFloating(data, this.#dtype) : data;
+  }
+
+  override moduleInitContext<T>(fn: () => T): T {
+    return this.#dtype ? withDefaultDtype(this.#dtype, fn) : fn();
+  }
+
+  override tensorInitContext<T>(fn: () => T): T {
+    return this.moduleInitContext(fn);
+  }
+
+  override forwardContext<T>(fn: () => T): T {
+    return this.moduleInitContext(fn);
+  }
+}

@@ -1,0 +1,95 @@
+import {
+  type AutocastDevice,
+  autocast,
+  BasePrecision,
+  type HalfDType,
+  MixtError,
+  type Optimizer,
+  type Parameter,
+  type StepOutcome,
+  type Tensor,
+} from '@mixt/core';
+import { GradScaler, type GradScalerOptions } from './grad-scaler.js';
+
+/** The precision strings `MixedPrecision` implements. */
+export type MixedPrecisionString = '16-mixed' | 'bf16-mixed';
+
+/** Options of `new MixedPrecision(...)`. */
+export interface MixedPrecisionOptions {
+  /** Which autocast op lists to follow (default `'cuda'`; fp16 works on CPU here, no bf16 fallback). */
+  readonly device?: AutocastDevice;
+  /**
+   * 16-mixed only: a scaler, or the options of the default one (so the scale schedule is
+   * settable from a config, Lightning#17272). Passing one to bf16-mixed is an error.
+   */
+  readonly scaler?: GradScaler | GradScalerOptions;
+}
+
+const MIXED: readonly MixedPrecisionString[] = ['16-mixed', 'bf16-mixed'];
+
+/**
+ * Automatic mixed precision (Lightning's MixedPrecision, Trainer semantics): fp32 parameters
+ * and batches, the forward recorded under core's `autocast`, and for 16-mixed a `GradScaler`:
+ * the loss is scaled before backward, gradients are unscaled once before clipping (so clipping
+ * always sees real gradients), the step is skipped on inf/NaN and the scale updated. A skipped
+ * step resolves `optimizerStep` to false, which the trainer uses to hold the LR scheduler.
+ */
+export class MixedPrecision extends BasePrecision {
+  override readonly precision: MixedPrecisionString;
+  /** The autocast dtype: fp16 for 16-mixed, bf16 for bf16-mixed. */
+  readonly dtype: HalfDType;
+  readonly device: AutocastDevice;
+  /** The loss scaler (16-mixed only). */
+  readonly scaler: GradScaler | undefined;
+
+  constructor(precision: MixedPrecisionString, options: MixedPrecisionOptions = {}) {
+    super();
+    if (!MIXED.includes(precision)) {
+      const got = typeof precision === 'string' ? `'${precision}'` : String(precision);
+      throw new MixtError(
+        `Passed \`MixedPrecision(precision=${got})\`. Precision must be '16-mixed' or 'bf16-mixed'.`,
+      );
+    }
+    if (precision === 'bf16-mixed' && options.scaler !== undefined) {
+      const found =
+        options.scaler instanceof GradScaler ? 'GradScaler' : JSON.stringify(options.scaler);
+      throw new MixtError(
+        `\`precision='bf16-mixed'\` does not use a scaler, found ${found}; expected no scaler (bf16 has fp32's range; remove \`scaler\` or use '16-mixed')`,
+      );
+    }
+    this.precision = precision;
+    this.dtype = precision === 'bf16-mixed' ? 'bfloat16' : 'float16';
+    this.device = options.device ?? 'cuda';
+    const s = options.scaler;
+    this.scaler =
+      precision === 'bf16-mixed' ? undefined : s instanceof GradScaler ? s : new GradScaler(s);
+  }
+
+  override forwardContext<T>(fn: () => T): T {
+    return autocast(this.dtype, fn, { device: this.device });
+  }
+
+  override backward(loss: Tensor, params: readonly Parameter[]): void {
+    super.backward(this.scaler ? this.scaler.scale(loss) : loss, params);
+  }
+
+  /** Unscales once per step: a second call in the same step is a no-op, not an error. */
+  override unscaleGradients(optimizer: Optimizer): void {
+    if (this.scaler && this.scaler.stage(optimizer) === 'READY') this.scaler.unscale_(optimizer);
+  }
+
+  override async optimizerStep(optimizer: Optimizer, outcome: StepOutcome): Promise<boolean> {
+    if (!this.scaler) return super.optimizerStep(optimizer, outcome);
+    const stepped = await this.scaler.step(optimizer, outcome);
+    this.scaler.update();
+    return stepped;
+  }
+
+  override stateDict(): Record<string, unknown> {
+    return this.scaler ? { ...this.scaler.stateDict() } : {};
+  }
+
+  override loadStateDict(state: Record<string, unknown>): void {
+    if (this.scaler && Object.keys(state).length > 0) this.scaler.loadStateDict(state);
+  }
+}

@@ -1,0 +1,50 @@
+import { BasePrecision, MixtError, type PrecisionPlugin } from '@mixt/core';
+import { FlashPrecision, normalizeFlash } from './flash-precision.js';
+import { HalfPrecisionForAudio } from './half-precision-for-audio.js';
+import type { ModuleConversionOptions } from './keep-fp32.js';
+
+/** A trainer config as read from YAML/JSON: `precision` and `plugins` are the keys we act on. */
+export interface TrainerCfg {
+  readonly precision?: unknown;
+  readonly plugins?: readonly unknown[];
+  readonly [key: string]: unknown;
+}
+
+const isPrecisionPlugin = (p: unknown): p is PrecisionPlugin =>
+  p instanceof BasePrecision ||
+  (typeof p === 'object' &&
+    p !== null &&
+    'precision' in p &&
+    'optimizerStep' in p &&
+    'convertModule' in p);
+
+/**
+ * NeMo's `resolve_trainer_cfg` precision rules: `'fp16-true'`/`'bf16-true'` become
+ * `plugins: [HalfPrecisionForAudio]`, `*-flash`/`*-automodel` become `plugins: [FlashPrecision]`,
+ * and `precision` is removed; any other value is left for the trainer. Better than NeMo: other
+ * plugins already in `plugins` are kept (NeMo overwrote the list), and a `precision` given
+ * together with a precision plugin is an error instead of one silently winning. The input is
+ * not mutated.
+ */
+export function resolveTrainerCfg(
+  cfg: TrainerCfg,
+  options: ModuleConversionOptions = {},
+): TrainerCfg {
+  const { precision, ...rest } = cfg;
+  const plugins = [...(cfg.plugins ?? [])];
+  const existing = plugins.find(isPrecisionPlugin);
+  if (precision !== undefined && precision !== null && existing) {
+    throw new MixtError(
+      `resolveTrainerCfg: received both \`precision=${String(precision)}\` and \`plugins=[${existing.constructor.name}(${JSON.stringify(existing.precision)})]\`; expected one of them (remove \`precision\` or the precision plugin)`,
+    );
+  }
+  let plugin: PrecisionPlugin | undefined;
+  if (precision === 'fp16-true' || precision === 'bf16-true') {
+    plugin = new HalfPrecisionForAudio(precision, options);
+  } else {
+    const flash = normalizeFlash(precision);
+    if (flash) plugin = new FlashPrecision(flash, options);
+  }
+  if (!plugin) return { ...cfg };
+  return { ...rest, plugins: [...plugins, plugin] };
+}
