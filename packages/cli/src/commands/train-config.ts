@@ -1,3 +1,4 @@
+import { parsePrecision } from '@mixt/precision';
 import { UsageError } from '../usage-error.js';
 
 /** Everything that defines a `mixt train` run; stored in the checkpoint and metrics. */
@@ -32,32 +33,17 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   valInterval: 100,
 };
 
-/** Precisions `mixt train` runs today; the others arrive with the precision plugins (issue 4). */
-export const AVAILABLE_PRECISIONS = ['32-true'] as const;
-const PLANNED_PRECISIONS = [
-  '64-true',
-  '16-mixed',
-  'bf16-mixed',
-  '16-true',
-  'fp16-true',
-  'bf16-true',
-  'fp16-flash',
-  'bf16-flash',
-];
-const PRECISION_ALIASES: Readonly<Record<string, string>> = { '32': '32-true' };
-
-/** Parses `--precision`: `32-true` (alias `32`) now; named modes of issue 4 get a clear "not yet". */
-export function parsePrecision(value: string): string {
-  const resolved = PRECISION_ALIASES[value] ?? value;
-  if ((AVAILABLE_PRECISIONS as readonly string[]).includes(resolved)) return resolved;
-  if (PLANNED_PRECISIONS.includes(resolved)) {
-    throw new UsageError(
-      `mixt train: --precision '${value}' is not available yet (precision plugins arrive with issue 4); available now: ${AVAILABLE_PRECISIONS.join(', ')}`,
-    );
+/**
+ * Parses `--precision` with `@mixt/precision`'s table (aliases included; an alias that
+ * Lightning discourages is announced through `warn`); a bad value is a usage error listing the
+ * allowed values.
+ */
+export function parsePrecisionFlag(value: string, warn: (message: string) => void): string {
+  try {
+    return parsePrecision(value, { warn });
+  } catch (error) {
+    throw new UsageError(`mixt train: --precision: ${(error as Error).message}`);
   }
-  throw new UsageError(
-    `mixt train: --precision '${value}' is not a precision; expected one of ${[...AVAILABLE_PRECISIONS, ...PLANNED_PRECISIONS].join(', ')}`,
-  );
 }
 
 /** Parses a flag value as a number within bounds, or throws a `UsageError` naming flag and value. */

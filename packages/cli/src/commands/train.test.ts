@@ -27,14 +27,7 @@ describe('mixt train', () => {
     [['--steps', 'ten'], "--steps 'ten'; expected an integer >= 1"],
     [['--lr=-1'], "--lr '-1'; expected a number > 0"],
     [['--batch-size', '2.5'], "--batch-size '2.5'; expected an integer >= 1"],
-    [
-      ['--precision', 'bf16-mixed'],
-      "--precision 'bf16-mixed' is not available yet (precision plugins arrive with issue 4); available now: 32-true",
-    ],
-    [
-      ['--precision', 'fp8'],
-      "--precision 'fp8' is not a precision; expected one of 32-true, 64-true",
-    ],
+    [['--precision', 'fp8'], "--precision: Precision 'fp8' is invalid; expected one of"],
     [
       ['--resume', '/nonexistent/run'],
       "--resume '/nonexistent/run' has no checkpoint/checkpoint.json",
@@ -44,6 +37,29 @@ describe('mixt train', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(message);
     expect(stderr).not.toContain('    at '); // no stack trace
+  });
+
+  it('bf16-true trains with half the parameter bytes of 32-true', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mixt-precision-'));
+    dirs.push(root);
+    const bytes = async (precision: string) => {
+      const out = join(root, precision);
+      const run = await mixt(
+        'train',
+        '--precision',
+        precision,
+        '--steps',
+        '2',
+        '--out',
+        out,
+        ...tiny,
+      );
+      expect(run.code).toBe(0);
+      const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+      expect(metrics.config.precision).toBe(precision);
+      return metrics.summary.lastTrain.memory.params as number;
+    };
+    expect(await bytes('bf16-true')).toBe((await bytes('32-true')) / 2);
   });
 
   it('an unknown backend is exit 1 with the registry reason', async () => {

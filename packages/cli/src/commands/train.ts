@@ -18,6 +18,7 @@ import {
   type TrainStepResult,
   type ValidationResult,
 } from '@mixt/core';
+import { createPrecisionPlugin } from '@mixt/precision';
 import type { CliIo } from '../cli-io.js';
 import { registerKnownBackends } from '../register-backends.js';
 import {
@@ -29,7 +30,7 @@ import {
 import { UsageError } from '../usage-error.js';
 import {
   parseNumberFlag,
-  parsePrecision,
+  parsePrecisionFlag,
   TRAIN_DEFAULTS,
   type TrainConfig,
 } from './train-config.js';
@@ -61,12 +62,17 @@ export interface TrainCommandDeps {
 
 const CHECKPOINT_DIR = 'checkpoint';
 
-function configFromFlags(flags: TrainFlags, base: TrainConfig): TrainConfig {
+function configFromFlags(
+  flags: TrainFlags,
+  base: TrainConfig,
+  warn: (m: string) => void,
+): TrainConfig {
   const int = (flag: string, v: string | undefined, fallback: number, min: number) =>
     v === undefined ? fallback : parseNumberFlag(flag, v, { integer: true, min });
   return {
     ...base,
-    precision: flags.precision === undefined ? base.precision : parsePrecision(flags.precision),
+    precision:
+      flags.precision === undefined ? base.precision : parsePrecisionFlag(flags.precision, warn),
     backend: flags.backend ?? base.backend,
     steps: int('steps', flags.steps, base.steps, 1),
     batchSize: int('batch-size', flags.batchSize, base.batchSize, 1),
@@ -82,7 +88,7 @@ function configFromFlags(flags: TrainFlags, base: TrainConfig): TrainConfig {
 }
 
 /** On resume the run's own config wins; only `--steps` (and the output) may change. */
-function resumeConfig(dir: string, flags: TrainFlags): TrainConfig {
+function resumeConfig(dir: string, flags: TrainFlags, warn: (m: string) => void): TrainConfig {
   const file = join(dir, CHECKPOINT_DIR, 'checkpoint.json');
   if (!existsSync(file)) {
     throw new UsageError(
@@ -95,7 +101,7 @@ function resumeConfig(dir: string, flags: TrainFlags): TrainConfig {
       `mixt train: ${file} holds no built-in-task config; expected a run directory written by mixt train`,
     );
   }
-  const merged = configFromFlags(flags, saved);
+  const merged = configFromFlags(flags, saved, warn);
   for (const key of Object.keys(saved) as (keyof TrainConfig)[]) {
     if (key !== 'steps' && key !== 'backend' && merged[key] !== saved[key]) {
       throw new UsageError(
@@ -137,9 +143,10 @@ export async function trainCommand(
   io: CliIo,
   deps: TrainCommandDeps = {},
 ): Promise<number> {
+  const warn = (message: string) => io.err(`mixt train: ${message}`);
   const config = flags.resume
-    ? resumeConfig(flags.resume, flags)
-    : configFromFlags(flags, TRAIN_DEFAULTS);
+    ? resumeConfig(flags.resume, flags, warn)
+    : configFromFlags(flags, TRAIN_DEFAULTS, warn);
   const out = resolve(
     flags.out ?? flags.resume ?? defaultOutDir((deps.now ?? (() => new Date()))()),
   );
@@ -166,7 +173,12 @@ export async function trainCommand(
     split: 'val',
     cache: true,
   });
-  const model = createDefaultModel({ numClasses: CLASS_NAMES.length, seed: config.seed });
+  // The fp32 feature front end stays fp32 in every mode; the audio key stays fp32 in the
+  // audio-aware modes (HalfPrecisionForAudio, FlashPrecision).
+  const precision = createPrecisionPlugin(config.precision, { keepFp32: ['frontEnd.*'], warn });
+  const model = precision.moduleInitContext(() =>
+    createDefaultModel({ numClasses: CLASS_NAMES.length, seed: config.seed }),
+  );
   const optimizer = new AdamW(model.parameters(), {
     lr: config.lr,
     weight_decay: config.weightDecay,
@@ -180,6 +192,7 @@ export async function trainCommand(
   const validations: ValidationResult[] = [];
   const trainer = new Trainer({
     backend,
+    precision,
     maxSteps: config.steps,
     valCheckInterval: config.valInterval,
     scheduler,

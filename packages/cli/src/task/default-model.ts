@@ -12,6 +12,7 @@ import {
   Module,
   manualSeed,
   type Tensor,
+  withoutAutocast,
 } from '@mixt/core';
 import { CLASS_NAMES } from './audio-dataset.js';
 import {
@@ -68,7 +69,8 @@ export class AudioFrontEnd extends Module {
       dft: this.buffer('dft').cast('float32'),
       mel: this.buffer('mel').cast('float32'),
     };
-    return logMelFeatures(audio, plan);
+    // Outside autocast: a mixed-precision region would otherwise run the DFT matmul in half.
+    return withoutAutocast(() => logMelFeatures(audio.cast('float32'), plan));
   }
 }
 
@@ -119,7 +121,12 @@ export class DefaultAudioModel extends Module {
   classify(features: Tensor): Tensor {
     // Loudness varies by ~24 dB between clips: removing each clip's mean log power leaves the
     // spectro-temporal shape, and the fixed 1/4 brings log powers (±10) near unit scale.
-    const x = features.sub(features.mean([1, 2], true)).mul(0.25);
+    // The normalization runs in fp32; the classifier then runs in its parameters' dtype
+    // (half in the true-half and flash modes), as the front end's output is always fp32.
+    const x = features
+      .sub(features.mean([1, 2], true))
+      .mul(0.25)
+      .cast(this.conv1.weight.dtype);
     const h1 = this.act1.forward(this.conv1.forward(x));
     const h2 = this.act2.forward(this.conv2.forward(h1));
     // Mean, max and std over time: the mean sees sustained patterns, the max short events
