@@ -12,6 +12,8 @@ export function formatSummary(args: {
   seconds: number;
   out: string;
   parameters: number;
+  /** The loss scale at the end (16-mixed only). */
+  lossScale?: number;
 }): string {
   const { summary } = args;
   const train = summary.lastTrain;
@@ -22,6 +24,7 @@ export function formatSummary(args: {
     ['validation loss', val ? val.loss.toFixed(4) : '-'],
     ['last train loss', train ? train.loss.toFixed(4) : '-'],
     ['steps', `${summary.steps} (${summary.skippedSteps} skipped)`],
+    ...(args.lossScale === undefined ? [] : [['loss scale', String(args.lossScale)]]),
     ['throughput', `${summary.samplesPerSecond.toFixed(1)} samples/s`],
     ['wall time', `${args.seconds.toFixed(1)} s`],
     ['parameters', String(args.parameters)],

@@ -62,6 +62,24 @@ describe('mixt train', () => {
     expect(await bytes('bf16-true')).toBe((await bytes('32-true')) / 2);
   });
 
+  it('16-mixed reports skipped steps and the loss scale', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mixt-16mixed-'));
+    dirs.push(out);
+    const run = await mixt(
+      'train',
+      '--precision',
+      '16-mixed',
+      '--steps',
+      '2',
+      '--out',
+      out,
+      ...tiny,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/steps +2 \(\d+ skipped\)/);
+    expect(run.stdout).toMatch(/loss scale +\d+/);
+  });
+
   it('an unknown backend is exit 1 with the registry reason', async () => {
     const { code, stderr } = await mixt('train', '--backend', 'ort', ...tiny);
     expect(code).toBe(1);

@@ -128,6 +128,11 @@ const step = (model: Module, batch: AudioBatch): StepOutput => {
   };
 };
 
+/** The GradScaler's scale in a plugin state dict (16-mixed), if any. */
+function lossScaleOf(state: Record<string, unknown>): number | undefined {
+  return typeof state.scale === 'number' ? state.scale : undefined;
+}
+
 function defaultOutDir(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return join('runs', `train-${stamp}`);
@@ -239,6 +244,7 @@ export async function trainCommand(
     config,
     versions: { '@mixt/core': CORE_VERSION },
     backend: backend.name,
+    lossScale: lossScaleOf(precision.stateDict()),
     seconds,
     summary,
     validations,
@@ -246,6 +252,16 @@ export async function trainCommand(
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   if (flags.json) io.out(JSON.stringify({ config, seconds, summary }, null, 2));
-  else io.out(formatSummary({ config, summary, seconds, out, parameters: model.numParameters() }));
+  else
+    io.out(
+      formatSummary({
+        config,
+        summary,
+        seconds,
+        out,
+        parameters: model.numParameters(),
+        lossScale: lossScaleOf(precision.stateDict()),
+      }),
+    );
   return 0;
 }
