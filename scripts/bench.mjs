@@ -5,14 +5,17 @@
 //
 //   node scripts/bench.mjs            all benchmarks
 //   node scripts/bench.mjs --quick    fewer runs (a smoke test; do not commit its results)
+//   node scripts/bench.mjs --only precision,train   only these (other results are kept)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1]?.split(',') : undefined;
 
 /** The benchmarks: module, exported function, options for a quick run. */
 const BENCHES = [
@@ -37,7 +40,25 @@ const BENCHES = [
     fn: 'benchTrain',
     quick: { runs: 3 },
   },
+  {
+    name: 'precision',
+    title: 'Precision modes on the built-in task (mixt train defaults, reference backend)',
+    module: './bench/precision.mjs',
+    fn: 'benchPrecision',
+    quick: {
+      args: ['--steps', '4', '--train-size', '64', '--val-size', '18', '--batch-size', '8'],
+    },
+  },
 ];
+if (only) {
+  const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length > 0 || only.length === 0) {
+    console.error(
+      `bench: --only ${process.argv[onlyAt + 1]}; expected names among ${BENCHES.map((b) => b.name).join(', ')}`,
+    );
+    process.exit(2);
+  }
+}
 
 /**
  * The issue's targets. `pick(rows)` returns the measured median or undefined when the rows do
@@ -59,12 +80,27 @@ const TARGETS = [
     min: 2.5,
     pick: (rows) => rows.find((r) => r.size === 512)?.gflops_median,
   },
+  {
+    bench: 'precision',
+    name: 'lowest final validation accuracy over the precision modes',
+    unit: '%',
+    min: 88,
+    pick: (rows) => (rows.length > 0 ? Math.min(...rows.map((r) => r.val_acc_pct)) : undefined),
+  },
+  {
+    bench: 'precision',
+    name: 'bf16-true parameter bytes / 32-true',
+    unit: '×',
+    max: 0.5,
+    pick: (rows) => rows.find((r) => r.mode === 'bf16-true')?.params_vs_32true ?? undefined,
+  },
 ];
 
 const fmt = (v) => {
   if (v === null || v === undefined) return '-';
   if (typeof v !== 'number') return String(v);
   if (Number.isInteger(v)) return String(v);
+  if (v !== 0 && Math.abs(v) < 0.01) return v.toExponential(1);
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 };
 const columns = (rows) => [...new Set(rows.flatMap((r) => Object.keys(r)))];
@@ -101,9 +137,16 @@ console.log(
   `mixt bench: node ${machine.node}, ${machine.platform}, ${machine.cpus.count} × ${machine.cpus.model}${quick ? ' (quick)' : ''}`,
 );
 
-const results = {};
+// With --only, the other benchmarks keep their last results (and dates).
+const previous =
+  only && existsSync(join(root, 'bench/results.json'))
+    ? JSON.parse(readFileSync(join(root, 'bench/results.json'), 'utf8'))
+    : {};
+const results = { ...(previous.results ?? {}) };
+const dates = { ...(previous.dates ?? {}) };
 const failures = [];
-for (const b of BENCHES) {
+for (const b of BENCHES.filter((x) => !only || only.includes(x.name))) {
+  dates[b.name] = new Date().toISOString();
   console.log(`\n${b.title} (${b.module}):`);
   try {
     const mod = await import(b.module);
@@ -119,18 +162,20 @@ for (const b of BENCHES) {
 
 const targets = TARGETS.map((t) => {
   const measured = results[t.bench] ? t.pick(results[t.bench]) : undefined;
-  const status = measured === undefined ? 'not measured' : measured >= t.min ? 'met' : 'not met';
-  return { name: t.name, unit: t.unit, required: t.min, measured: measured ?? null, status };
+  const ok = t.max === undefined ? measured >= t.min : measured <= t.max;
+  const status = measured === undefined ? 'not measured' : ok ? 'met' : 'not met';
+  const required = t.max === undefined ? `≥ ${t.min}` : `≤ ${t.max}`;
+  return { name: t.name, unit: t.unit, required, measured: measured ?? null, status };
 });
 console.log('\nTargets:');
 for (const t of targets)
-  console.log(`  ${t.name}: ${fmt(t.measured)} ${t.unit} (target ≥ ${t.required}): ${t.status}`);
+  console.log(`  ${t.name}: ${fmt(t.measured)} ${t.unit} (target ${t.required}): ${t.status}`);
 
 const outDir = join(root, 'bench');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
   join(outDir, 'results.json'),
-  `${JSON.stringify({ machine, results, targets, failures }, null, 2)}\n`,
+  `${JSON.stringify({ machine, results, dates, targets, failures }, null, 2)}\n`,
 );
 const md = [
   '# Benchmark results',
@@ -150,7 +195,7 @@ const md = [
     targets.map((t) => [
       t.name,
       `${fmt(t.measured)} ${t.unit}`,
-      `≥ ${t.required} ${t.unit}`,
+      `${t.required} ${t.unit}`,
       t.status,
     ]),
   ),
@@ -168,7 +213,7 @@ const md = [
       '',
       `## ${b.title}`,
       '',
-      `From \`${b.module.replace('./', 'scripts/')}\` (\`${b.fn}()\`).`,
+      `From \`${b.module.replace('./', 'scripts/')}\` (\`${b.fn}()\`), run ${dates[b.name] ?? 'at an unknown date'}.`,
       '',
       markdownTable(
         cols,

@@ -23,7 +23,11 @@ export { PLANNED_COMMANDS, plannedCommand } from './commands/planned.js';
 export type { TrainCommandDeps, TrainFlags } from './commands/train.js';
 export { trainCommand } from './commands/train.js';
 export type { TrainConfig } from './commands/train-config.js';
-export { TRAIN_DEFAULTS } from './commands/train-config.js';
+export {
+  PRECISION_TRAIN_DEFAULTS,
+  TRAIN_DEFAULTS,
+  trainDefaultsFor,
+} from './commands/train-config.js';
 export type { Align, Cell, TableOptions } from './format-table.js';
 export { formatTable } from './format-table.js';
 export type { FlagSpec, FlagSpecs, ParsedFlags } from './parse-command-args.js';

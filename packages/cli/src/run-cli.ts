@@ -1,11 +1,12 @@
 import type { BackendRegistry } from '@mixt/core';
+import { PRECISIONS } from '@mixt/precision';
 import pkg from '../package.json';
 import { type CliIo, processIo } from './cli-io.js';
 import { backendsCommand } from './commands/backends.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { PLANNED_COMMANDS, plannedCommand } from './commands/planned.js';
 import { trainCommand } from './commands/train.js';
-import { TRAIN_DEFAULTS } from './commands/train-config.js';
+import { PRECISION_TRAIN_DEFAULTS, TRAIN_DEFAULTS } from './commands/train-config.js';
 import {
   type FlagSpecs,
   flagUsage,
@@ -37,7 +38,7 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
       precision: {
         type: 'string',
         value: 'MODE',
-        help: 'precision mode (default 32-true; the other modes arrive with issue 4)',
+        help: `precision mode: ${Object.keys(PRECISIONS).join(', ')} or an alias (default ${TRAIN_DEFAULTS.precision})`,
       },
       backend: { type: 'string', value: 'NAME', help: "backend name or 'auto' (default: auto)" },
       steps: {
@@ -54,6 +55,14 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
         type: 'string',
         value: 'LR',
         help: `peak learning rate of AdamW with warm-up + cosine decay (default ${TRAIN_DEFAULTS.lr})`,
+      },
+      eps: {
+        type: 'string',
+        value: 'EPS',
+        help: `AdamW eps (default ${TRAIN_DEFAULTS.eps}; ${Object.entries(PRECISION_TRAIN_DEFAULTS)
+          .filter(([, d]) => d.eps !== undefined)
+          .map(([mode, d]) => `${d.eps} for ${mode}`)
+          .join(', ')}, where 1e-8 is 0 in fp16)`,
       },
       seed: {
         type: 'string',
@@ -91,6 +100,7 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
           steps: str(flags.steps),
           batchSize: str(flags['batch-size']),
           lr: str(flags.lr),
+          eps: str(flags.eps),
           seed: str(flags.seed),
           out: str(flags.out),
           resume: str(flags.resume),

@@ -72,6 +72,8 @@ export { LazyNode } from './graph/node.js';
 export { verifyGraph } from './graph/verify.js';
 export type { GELUOptions } from './nn/activations.js';
 export { GELU, ReLU, SiLU } from './nn/activations.js';
+export type { CastModelOptions, LayerSpec } from './nn/cast-model.js';
+export { castModel } from './nn/cast-model.js';
 export type { Conv1dOptions } from './nn/conv1d.js';
 export { Conv1d } from './nn/conv1d.js';
 export type { DropoutOptions } from './nn/dropout.js';

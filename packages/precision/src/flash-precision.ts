@@ -1,6 +1,17 @@
-import { BasePrecision, type HalfDType, isFloatDType, MixtError, type Module } from '@mixt/core';
+import {
+  BasePrecision,
+  type CastModelOptions,
+  castModel,
+  type HalfDType,
+  isFloatDType,
+  MixtError,
+  type Module,
+  type Optimizer,
+  type StepOutcome,
+} from '@mixt/core';
 import { convertAudioAware } from './convert-collection.js';
-import { conversionFilter, type ModuleConversionOptions } from './keep-fp32.js';
+import { fp16EpsCheck, type HalfPrecisionOptions } from './half-precision.js';
+import { keepFp32Predicate } from './keep-fp32.js';
 
 /** The canonical flash strings. */
 export type FlashPrecisionString = 'fp16-flash' | 'bf16-flash';
@@ -31,9 +42,15 @@ export function shouldSkipModuleConversion(module: Module): boolean {
   return floating.length === 0 || floating.some((t) => t.dtype !== 'float32');
 }
 
+/** Options of `FlashPrecision`: `keepFp32` tensor patterns plus `castModel`'s layer options. */
+export interface FlashPrecisionOptions
+  extends HalfPrecisionOptions,
+    Pick<CastModelOptions, 'selective' | 'fullPrecisionLayers' | 'fullPrecisionRecastLayers'> {}
+
 /**
  * NeMo's FlashPrecision (for flash optimizers that keep their own master weights): casts an
- * all-fp32 model to the half dtype once, never touches autocast or the default dtype (so
+ * all-fp32 model to the half dtype once with core's `castModel` (flashoptim's `cast_model`:
+ * full-precision layers and batch-statistics norms stay fp32), never touches autocast or the default dtype (so
  * tensors created in the forward stay fp32), and converts inputs audio-aware like
  * HalfPrecisionForAudio. Everything else is the fp32 default.
  */
@@ -41,10 +58,11 @@ export class FlashPrecision extends BasePrecision {
   override readonly precision: FlashPrecisionString;
   /** bf16 for `'bf16-flash'`, fp16 for `'fp16-flash'`. */
   readonly dtype: HalfDType;
-  readonly #options: ModuleConversionOptions;
+  readonly #options: FlashPrecisionOptions;
+  readonly #checkEps: (optimizer: Optimizer) => void;
 
   /** @param precision a flash string or a legacy `*-automodel` alias (normalized). */
-  constructor(precision = 'bf16-flash', options: ModuleConversionOptions = {}) {
+  constructor(precision = 'bf16-flash', options: FlashPrecisionOptions = {}) {
     super();
     const normalized = normalizeFlash(precision);
     if (!normalized) {
@@ -59,14 +77,29 @@ export class FlashPrecision extends BasePrecision {
     this.precision = normalized;
     this.dtype = normalized.startsWith('bf16') ? 'bfloat16' : 'float16';
     this.#options = options;
+    this.#checkEps = fp16EpsCheck(this.precision, options.warn);
   }
 
   override convertModule(module: Module): Module {
     if (shouldSkipModuleConversion(module)) return module;
-    return module.to(this.dtype, { filter: conversionFilter(this.#options.keepFp32) });
+    const { keepFp32, warn: _warn, ...layers } = this.#options;
+    return castModel(module, {
+      ...layers,
+      dtype: this.dtype,
+      keepTensor: keepFp32Predicate(keepFp32),
+    });
   }
 
   override convertInput<T>(data: T): T {
     return convertAudioAware(data, this.dtype);
+  }
+
+  /**
+   * The plain step. With fp16 parameters, a plain optimizer keeps fp16 state, so an eps that
+   * flushes to 0 in fp16 is warned about once (as in `HalfPrecision`).
+   */
+  override async optimizerStep(optimizer: Optimizer, outcome: StepOutcome): Promise<boolean> {
+    if (this.dtype === 'float16') this.#checkEps(optimizer);
+    return super.optimizerStep(optimizer, outcome);
   }
 }

@@ -3,10 +3,56 @@ import {
   type HalfDType,
   MixtError,
   type Module,
+  type Optimizer,
+  roundToDtype,
+  type StepOutcome,
   withDefaultDtype,
 } from '@mixt/core';
 import { castFloating } from './convert-collection.js';
 import { conversionFilter, type ModuleConversionOptions } from './keep-fp32.js';
+
+/** Options of `HalfPrecision` and `HalfPrecisionForAudio`. */
+export interface HalfPrecisionOptions extends ModuleConversionOptions {
+  /** Where the fp16 optimizer-eps warning goes (default `console.warn`). */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * The optimizer groups whose `eps` rounds to zero in fp16 while they hold fp16 parameters. Their
+ * optimizer state is fp16 too: a squared gradient below fp16's smallest subnormal (≈6e-8, so
+ * |g| < ≈2.4e-4) is stored as 0 and the update divides by eps alone, which blows the weights up
+ * (torch's fp16 Adam divides by zero outright).
+ */
+export function fp16FlushedEps(optimizer: Optimizer): { group: number; eps: number }[] {
+  const out: { group: number; eps: number }[] = [];
+  optimizer.paramGroups.forEach((group, i) => {
+    const eps = (group as { eps?: unknown }).eps;
+    if (typeof eps !== 'number' || eps === 0) return;
+    if (!group.params.some((p) => p.dtype === 'float16')) return;
+    if (roundToDtype(eps, 'float16') === 0) out.push({ group: i, eps });
+  });
+  return out;
+}
+
+/**
+ * A per-plugin check, run before each step, that warns once per optimizer about the groups
+ * `fp16FlushedEps` finds.
+ */
+export function fp16EpsCheck(
+  precision: string,
+  warn: (message: string) => void = console.warn,
+): (optimizer: Optimizer) => void {
+  const checked = new WeakSet<Optimizer>();
+  return (optimizer) => {
+    if (checked.has(optimizer)) return;
+    checked.add(optimizer);
+    for (const { group, eps } of fp16FlushedEps(optimizer)) {
+      warn(
+        `${precision}: ${optimizer.constructor.name} parameter group ${group} has eps ${eps}, which is 0 in float16 (smallest subnormal 5.96e-8); its fp16 state stores squared gradients below that as 0 and the update then divides by eps alone, so training diverges. Expected eps >= 6e-8 (1e-4 is a common choice for fp16), or use 16-mixed, bf16-true or a flash optimizer.`,
+      );
+    }
+  };
+}
 
 /** The precision strings `HalfPrecision` implements (`'fp16-true'` is NeMo's spelling of `'16-true'`). */
 export type HalfPrecisionString = '16-true' | 'fp16-true' | 'bf16-true';
@@ -24,9 +70,10 @@ export class HalfPrecision extends BasePrecision {
   override readonly precision: HalfPrecisionString;
   /** The half dtype: bf16 for `'bf16-true'`, fp16 otherwise. */
   readonly dtype: HalfDType;
-  readonly #options: ModuleConversionOptions;
+  readonly #options: HalfPrecisionOptions;
+  readonly #checkEps: (optimizer: Optimizer) => void;
 
-  constructor(precision: HalfPrecisionString = '16-true', options: ModuleConversionOptions = {}) {
+  constructor(precision: HalfPrecisionString = '16-true', options: HalfPrecisionOptions = {}) {
     super();
     if (!HALF.includes(precision)) {
       throw new MixtError(
@@ -36,6 +83,7 @@ export class HalfPrecision extends BasePrecision {
     this.precision = precision;
     this.dtype = precision === 'bf16-true' ? 'bfloat16' : 'float16';
     this.#options = options;
+    this.#checkEps = fp16EpsCheck(precision, options.warn);
   }
 
   /** Casts floating parameters and buffers in place, except those `keepFp32` names. */
@@ -57,5 +105,11 @@ export class HalfPrecision extends BasePrecision {
 
   override forwardContext<T>(fn: () => T): T {
     return withDefaultDtype(this.dtype, fn);
+  }
+
+  /** The plain step; before an optimizer's first fp16 step, warns about an eps that flushes to 0. */
+  override async optimizerStep(optimizer: Optimizer, outcome: StepOutcome): Promise<boolean> {
+    if (this.dtype === 'float16') this.#checkEps(optimizer);
+    return super.optimizerStep(optimizer, outcome);
   }
 }

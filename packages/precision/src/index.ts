@@ -10,7 +10,7 @@ export {
   isAudioKey,
   isPlainObject,
 } from './convert-collection.js';
-export type { FlashPrecisionString } from './flash-precision.js';
+export type { FlashPrecisionOptions, FlashPrecisionString } from './flash-precision.js';
 export {
   FLASH_ALIASES,
   FlashPrecision,
@@ -25,8 +25,8 @@ export type {
   ScalerStage,
 } from './grad-scaler.js';
 export { GradScaler } from './grad-scaler.js';
-export type { HalfPrecisionString } from './half-precision.js';
-export { HalfPrecision } from './half-precision.js';
+export type { HalfPrecisionOptions, HalfPrecisionString } from './half-precision.js';
+export { fp16FlushedEps, HalfPrecision } from './half-precision.js';
 export { HalfPrecisionForAudio } from './half-precision-for-audio.js';
 export type { KeepFp32, ModuleConversionOptions } from './keep-fp32.js';
 export { conversionFilter, keepFp32Predicate } from './keep-fp32.js';

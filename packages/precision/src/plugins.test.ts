@@ -1,4 +1,5 @@
 import {
+  AdamW,
   fromArray,
   getDefaultDtype,
   Linear,
@@ -12,7 +13,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FlashPrecision, shouldSkipModuleConversion } from './flash-precision.js';
 import { FullPrecision } from './full-precision.js';
-import { HalfPrecision } from './half-precision.js';
+import { fp16FlushedEps, HalfPrecision } from './half-precision.js';
 import { HalfPrecisionForAudio } from './half-precision-for-audio.js';
 
 beforeAll(async () => {
@@ -166,6 +167,61 @@ describe('HalfPrecisionForAudio (NeMo)', () => {
   });
 });
 
+describe('fp16 optimizer eps warning', () => {
+  const outcome = { gradientsFinite: true };
+  const halfModel = (dtype: 'float16' | 'bfloat16') => {
+    const m = new Linear(2, 2).to(dtype);
+    for (const p of m.parameters()) p.grad = zeros(p.shape, { dtype });
+    return m;
+  };
+
+  it('fp16-true warns once, naming the group and eps, when eps rounds to 0 in fp16', async () => {
+    const warnings: string[] = [];
+    const p = new HalfPrecision('fp16-true', { warn: (m) => warnings.push(m) });
+    const opt = new AdamW(halfModel('float16').parameters(), { lr: 1e-3 });
+    await p.optimizerStep(opt, outcome);
+    await p.optimizerStep(opt, outcome);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/AdamW parameter group 0 has eps 1e-8, which is 0 in float16/);
+    expect(warnings[0]).toMatch(/expected eps >= 6e-8/i);
+  });
+
+  it('fp16-flash with a plain optimizer warns the same way; bf16-flash does not', async () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    await new FlashPrecision('fp16-flash', { warn }).optimizerStep(
+      new AdamW(halfModel('float16').parameters()),
+      outcome,
+    );
+    await new FlashPrecision('bf16-flash', { warn }).optimizerStep(
+      new AdamW(halfModel('bfloat16').parameters()),
+      outcome,
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^fp16-flash: AdamW parameter group 0 has eps 1e-8/);
+  });
+
+  it('stays quiet for an fp16-representable eps, for bf16-true and for fp32 groups', async () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    await new HalfPrecision('fp16-true', { warn }).optimizerStep(
+      new AdamW(halfModel('float16').parameters(), { eps: 1e-4 }),
+      outcome,
+    );
+    await new HalfPrecision('bf16-true', { warn }).optimizerStep(
+      new AdamW(halfModel('bfloat16').parameters()),
+      outcome,
+    );
+    expect(warnings).toEqual([]);
+    expect(fp16FlushedEps(new AdamW(new Linear(2, 2).parameters()))).toEqual([]);
+    expect(fp16FlushedEps(new AdamW(halfModel('float16').parameters(), { eps: 2e-8 }))).toEqual([
+      { group: 0, eps: 2e-8 },
+    ]);
+    // 3e-8 rounds up to the smallest subnormal: not flushed.
+    expect(fp16FlushedEps(new AdamW(halfModel('float16').parameters(), { eps: 3e-8 }))).toEqual([]);
+  });
+});
+
 describe('FlashPrecision (NeMo)', () => {
   it('forward context keeps the default dtype fp32', () => {
     const p = new FlashPrecision('bf16-flash');
@@ -180,6 +236,21 @@ describe('FlashPrecision (NeMo)', () => {
     const m = new Sequential(new Linear(2, 2), new Linear(2, 2));
     new FlashPrecision('bf16-flash').convertModule(m);
     expect(m.parameters().every((p) => p.dtype === 'bfloat16')).toBe(true);
+  });
+
+  it('casts through core castModel: full-precision layers stay fp32 and take fp32 inputs', () => {
+    const m = new AudioModel();
+    new FlashPrecision('bf16-flash', { fullPrecisionLayers: ['frontEnd'] }).convertModule(m);
+    expect(dtypes(m)).toEqual([
+      ['frontEnd.weight', 'float32'],
+      ['frontEnd.bias', 'float32'],
+      ['head.weight', 'bfloat16'],
+      ['head.bias', 'bfloat16'],
+    ]);
+    expect(m.frontEnd.forward(zeros([1, 4]).cast('bfloat16')).dtype).toBe('float32');
+    const keep = new AudioModel();
+    new FlashPrecision('fp16-flash', { keepFp32: ['head.b*'] }).convertModule(keep);
+    expect(dtypes(keep).map(([, d]) => d)).toEqual(['float16', 'float16', 'float16', 'float32']);
   });
 
   it('leaves a partly cast model alone', () => {

@@ -1,16 +1,16 @@
 import { type DType, MixtError, type PrecisionPlugin } from '@mixt/core';
 import { FlashPrecision } from './flash-precision.js';
 import { FullPrecision } from './full-precision.js';
+import type { HalfPrecisionOptions } from './half-precision.js';
 import { HalfPrecision } from './half-precision.js';
-import type { ModuleConversionOptions } from './keep-fp32.js';
 import { MixedPrecision, type MixedPrecisionOptions } from './mixed-precision.js';
 
 /** What a table row's factory receives: module conversion plus the mixed-precision options. */
-export type PluginOptions = ModuleConversionOptions & MixedPrecisionOptions;
+export type PluginOptions = HalfPrecisionOptions & MixedPrecisionOptions;
 
 /** Options of `createPrecisionPlugin` (forwarded to the plugin that the string selects). */
-export interface CreatePrecisionOptions extends ModuleConversionOptions, MixedPrecisionOptions {
-  /** Where alias warnings go (default `console.warn`). */
+export interface CreatePrecisionOptions extends HalfPrecisionOptions, MixedPrecisionOptions {
+  /** Where alias (and plugin) warnings go (default `console.warn`). */
   readonly warn?: (message: string) => void;
 }
 
@@ -151,6 +151,5 @@ export function createPrecisionPlugin(
   value: unknown,
   options: CreatePrecisionOptions = {},
 ): PrecisionPlugin {
-  const { warn, ...pluginOptions } = options;
-  return PRECISIONS[parsePrecision(value, { warn })].create(pluginOptions);
+  return PRECISIONS[parsePrecision(value, { warn: options.warn })].create(options);
 }

@@ -1,7 +1,7 @@
 import { BasePrecision, MixtError, type PrecisionPlugin } from '@mixt/core';
 import { FlashPrecision, normalizeFlash } from './flash-precision.js';
+import type { HalfPrecisionOptions } from './half-precision.js';
 import { HalfPrecisionForAudio } from './half-precision-for-audio.js';
-import type { ModuleConversionOptions } from './keep-fp32.js';
 
 /** A trainer config as read from YAML/JSON: `precision` and `plugins` are the keys we act on. */
 export interface TrainerCfg {
@@ -26,10 +26,7 @@ const isPrecisionPlugin = (p: unknown): p is PrecisionPlugin =>
  * together with a precision plugin is an error instead of one silently winning. The input is
  * not mutated.
  */
-export function resolveTrainerCfg(
-  cfg: TrainerCfg,
-  options: ModuleConversionOptions = {},
-): TrainerCfg {
+export function resolveTrainerCfg(cfg: TrainerCfg, options: HalfPrecisionOptions = {}): TrainerCfg {
   const { precision, ...rest } = cfg;
   const plugins = [...(cfg.plugins ?? [])];
   const existing = plugins.find(isPrecisionPlugin);

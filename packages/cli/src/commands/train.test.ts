@@ -80,6 +80,23 @@ describe('mixt train', () => {
     expect(run.stdout).toMatch(/loss scale +\d+/);
   });
 
+  it('fp16-true defaults to eps 1e-4; an explicit eps that is 0 in fp16 is warned about', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mixt-fp16-'));
+    dirs.push(root);
+    const run = (...extra: string[]) =>
+      mixt('train', '--precision', 'fp16-true', '--steps', '1', ...tiny, ...extra);
+    const plain = await run('--out', join(root, 'default'));
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).not.toContain('has eps');
+    const config = JSON.parse(readFileSync(join(root, 'default', 'metrics.json'), 'utf8')).config;
+    expect(config.eps).toBe(1e-4);
+    const flushed = await run('--eps', '1e-8', '--out', join(root, 'flushed'));
+    expect(flushed.code).toBe(0);
+    expect(flushed.stderr).toContain(
+      'mixt train: fp16-true: AdamW parameter group 0 has eps 1e-8, which is 0 in float16',
+    );
+  });
+
   it('an unknown backend is exit 1 with the registry reason', async () => {
     const { code, stderr } = await mixt('train', '--backend', 'ort', ...tiny);
     expect(code).toBe(1);

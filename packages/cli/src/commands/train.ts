@@ -18,7 +18,6 @@ import {
   type TrainStepResult,
   type ValidationResult,
 } from '@mixt/core';
-import { createPrecisionPlugin } from '@mixt/precision';
 import type { CliIo } from '../cli-io.js';
 import { registerKnownBackends } from '../register-backends.js';
 import {
@@ -33,7 +32,9 @@ import {
   parsePrecisionFlag,
   TRAIN_DEFAULTS,
   type TrainConfig,
+  trainDefaultsFor,
 } from './train-config.js';
+import { precisionPluginFor } from './train-precision.js';
 import { progressBar } from './train-progress.js';
 import { formatSummary } from './train-report.js';
 
@@ -44,6 +45,7 @@ export interface TrainFlags {
   readonly steps?: string;
   readonly batchSize?: string;
   readonly lr?: string;
+  readonly eps?: string;
   readonly seed?: string;
   readonly out?: string;
   readonly resume?: string;
@@ -62,17 +64,25 @@ export interface TrainCommandDeps {
 
 const CHECKPOINT_DIR = 'checkpoint';
 
+/**
+ * The run's config: flags over `base`. For a new run (`base` = the defaults), the precision's
+ * own defaults (`PRECISION_TRAIN_DEFAULTS`) apply first; on resume `base` is the saved config.
+ */
 function configFromFlags(
   flags: TrainFlags,
-  base: TrainConfig,
+  saved: TrainConfig | undefined,
   warn: (m: string) => void,
 ): TrainConfig {
   const int = (flag: string, v: string | undefined, fallback: number, min: number) =>
     v === undefined ? fallback : parseNumberFlag(flag, v, { integer: true, min });
+  const precision =
+    flags.precision === undefined
+      ? (saved ?? TRAIN_DEFAULTS).precision
+      : parsePrecisionFlag(flags.precision, warn);
+  const base = saved ?? trainDefaultsFor(precision);
   return {
     ...base,
-    precision:
-      flags.precision === undefined ? base.precision : parsePrecisionFlag(flags.precision, warn),
+    precision,
     backend: flags.backend ?? base.backend,
     steps: int('steps', flags.steps, base.steps, 1),
     batchSize: int('batch-size', flags.batchSize, base.batchSize, 1),
@@ -80,6 +90,10 @@ function configFromFlags(
       flags.lr === undefined
         ? base.lr
         : parseNumberFlag('lr', flags.lr, { min: 0, exclusiveMin: true }),
+    eps:
+      flags.eps === undefined
+        ? base.eps
+        : parseNumberFlag('eps', flags.eps, { min: 0, exclusiveMin: true }),
     seed: int('seed', flags.seed, base.seed, 0),
     trainSize: int('train-size', flags.trainSize, base.trainSize, 1),
     valSize: int('val-size', flags.valSize, base.valSize, 1),
@@ -152,7 +166,7 @@ export async function trainCommand(
   const warn = (message: string) => io.err(`mixt train: ${message}`);
   const config = flags.resume
     ? resumeConfig(flags.resume, flags, warn)
-    : configFromFlags(flags, TRAIN_DEFAULTS, warn);
+    : configFromFlags(flags, undefined, warn);
   const out = resolve(
     flags.out ?? flags.resume ?? defaultOutDir((deps.now ?? (() => new Date()))()),
   );
@@ -181,12 +195,13 @@ export async function trainCommand(
   });
   // The fp32 feature front end stays fp32 in every mode; the audio key stays fp32 in the
   // audio-aware modes (HalfPrecisionForAudio, FlashPrecision).
-  const precision = createPrecisionPlugin(config.precision, { keepFp32: ['frontEnd.*'], warn });
+  const precision = precisionPluginFor(config.precision, warn);
   const model = precision.moduleInitContext(() =>
     createDefaultModel({ numClasses: CLASS_NAMES.length, seed: config.seed }),
   );
   const optimizer = new AdamW(model.parameters(), {
     lr: config.lr,
+    eps: config.eps,
     weight_decay: config.weightDecay,
   });
   const scheduler = new CosineAnnealing(optimizer, {

@@ -151,6 +151,38 @@ describe('vector files', () => {
   });
 });
 
+describe('training runs (b) and (c) hold the tolerances of the file', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mixt-training-vectors-'));
+    const file = JSON.parse(readFileSync(join(defaultVectorsDir(), 'mlp_training.json'), 'utf8'));
+    const scaleBits = (hex: string, by: number) => {
+      const f = new Float32Array([
+        new Float32Array(new Uint32Array([Number.parseInt(hex, 16)]).buffer)[0] * by,
+      ]);
+      return new Uint32Array(f.buffer)[0].toString(16).padStart(8, '0');
+    };
+    const byRun = (name: string) => file.cases.find((c: { run: string }) => c.run === name);
+    const trueLosses = byRun('bf16_true').loss_f32;
+    trueLosses[3] = scaleBits(trueLosses[3], 1.03);
+    const mixedLosses = byRun('bf16_mixed').loss_f32;
+    mixedLosses[29] = scaleBits(mixedLosses[29], 1.06);
+    writeFileSync(join(dir, 'mlp_training.json'), JSON.stringify(file));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails a 3% loss difference within 10 steps and a 6% final difference, naming the step', async () => {
+    const results = await run(() => createReferenceBackend(), ['train/mlp-bf16'], dir);
+    expect(failing(results)).toEqual(['train/mlp-bf16-mixed', 'train/mlp-bf16-true']);
+    expect(results.find((r) => r.id === 'train/mlp-bf16-true')?.detail).toMatch(
+      /step 3 loss got .* \(rel 2\.9\de-2 > 2e-2\)/,
+    );
+    expect(results.find((r) => r.id === 'train/mlp-bf16-mixed')?.detail).toMatch(
+      /final loss \(step 29\) got .* \(rel 5\.\d+e-2 > 5%\)/,
+    );
+  });
+});
+
 describe('selection and summary', () => {
   it('selects by group and id prefix, and rejects prefixes that match nothing', () => {
     expect(listConformanceCases(['graph']).map((c) => c.id)).toEqual([
