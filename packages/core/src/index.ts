@@ -121,7 +121,10 @@ export { ADAMW_DEFAULTS, AdamW } from './optim/adamw.js';
 export type { ClipGradNormOptions } from './optim/clip-grad.js';
 export { clipGradNorm, clipGradValue } from './optim/clip-grad.js';
 export type {
+  ElementwiseUpdateRule,
   HostTensor,
+  StoredUpdateContext,
+  StoredUpdateRule,
   UpdateContext,
   UpdateRule,
   WorkArray,
@@ -146,8 +149,10 @@ export type {
   ParamGroup,
   ParamGroupInput,
   ParamGroupState,
+  ParamState,
   ParamStateDict,
   ParamsInput,
+  StateSlot,
 } from './optim/optimizer.js';
 export { Optimizer } from './optim/optimizer.js';
 export type { SGDHyper } from './optim/sgd.js';

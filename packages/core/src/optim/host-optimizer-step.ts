@@ -41,13 +41,43 @@ export interface UpdateContext {
   readonly fma: (a: number, b: number, c: number) => number;
 }
 
-/** An optimizer algorithm for `hostOptimizerStep`. */
-export interface UpdateRule {
+/** An element-wise optimizer algorithm for `hostOptimizerStep`, on fp32 / f64 working arrays. */
+export interface ElementwiseUpdateRule {
   /** Every accepted hyper-parameter with its default; `undefined` marks a required one. */
   readonly hyper: Readonly<Record<string, number | boolean | undefined>>;
   /** Updates `ctx.param` and the state in place. */
   update(ctx: UpdateContext): void;
 }
+
+/** What a `StoredUpdateRule` works with: the stored tensors themselves, any dtypes and shapes. */
+export interface StoredUpdateContext {
+  readonly algorithm: string;
+  /** Step count including this step (1 on the first update). */
+  readonly step: number;
+  readonly param: HostTensor;
+  readonly grad: HostTensor;
+  /** Every state tensor of the request, by name. */
+  readonly state: Readonly<Record<string, HostTensor>>;
+  /** A number hyper-parameter (defaults applied). */
+  num(name: string): number;
+  /** A boolean hyper-parameter (defaults applied). */
+  flag(name: string): boolean;
+}
+
+/**
+ * An algorithm that updates the stored tensors directly, for state that is not an array of
+ * parameter-shaped floats (8-bit codes with per-group scales, error-correction bits): it does
+ * its own decoding, rounding and shape checks.
+ */
+export interface StoredUpdateRule {
+  /** Every accepted hyper-parameter with its default; `undefined` marks a required one. */
+  readonly hyper: Readonly<Record<string, number | boolean | undefined>>;
+  /** Updates `ctx.param` and `ctx.state` in place. */
+  updateStored(ctx: StoredUpdateContext): void;
+}
+
+/** An optimizer algorithm for `hostOptimizerStep`. */
+export type UpdateRule = ElementwiseUpdateRule | StoredUpdateRule;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -82,7 +112,7 @@ export function fmaF32(a: number, b: number, c: number): number {
 const fma64 = (a: number, b: number, c: number) => a * b + c;
 const identity = (x: number) => x;
 
-const sgd: UpdateRule = {
+const sgd: ElementwiseUpdateRule = {
   hyper: { lr: undefined, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
   update(ctx) {
     const momentum = ctx.num('momentum');
@@ -110,7 +140,7 @@ const sgd: UpdateRule = {
 };
 
 /** Adam (coupled L2: decay added to the gradient) or AdamW (decoupled: p *= 1 − lr·wd first). */
-function adamRule(decoupled: boolean): UpdateRule {
+function adamRule(decoupled: boolean): ElementwiseUpdateRule {
   return {
     hyper: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: decoupled ? 1e-2 : 0 },
     update(ctx) {
@@ -229,6 +259,29 @@ export function hostOptimizerStep(
   }
   if (!Number.isInteger(step) || step < 1)
     throw new MixtError(`${algorithm}: step ${step}; expected an integer >= 1`);
+  const values = resolveHyper(algorithm, rule, hyper);
+  const read = <T>(name: string, type: string): T => {
+    const value = values[name];
+    if (typeof value !== type)
+      throw new MixtError(
+        `${algorithm}: hyper-parameter '${name}' is ${value}; expected a ${type}`,
+      );
+    return value as T;
+  };
+  const num = (name: string) => read<number>(name, 'number');
+  const flag = (name: string) => read<boolean>(name, 'boolean');
+  if ('updateStored' in rule) {
+    rule.updateStored({
+      algorithm,
+      step,
+      param: { data: param, dtype: paramDtype },
+      grad: { data: grad, dtype: gradDtype },
+      state,
+      num,
+      flag,
+    });
+    return;
+  }
   const tensors: Array<[string, HostTensor]> = [
     ['grad', { data: grad, dtype: gradDtype }],
     ...Object.entries(state),
@@ -240,26 +293,17 @@ export function hostOptimizerStep(
       );
     }
   }
-  const values = resolveHyper(algorithm, rule, hyper);
   const work = paramDtype === 'float64' ? 'float64' : 'float32';
   const p: HostTensor = { data: param, dtype: paramDtype };
   const workParam = toWork(p, work);
   const workState = new Map<string, WorkArray>();
-  const read = <T>(name: string, type: string): T => {
-    const value = values[name];
-    if (typeof value !== type)
-      throw new MixtError(
-        `${algorithm}: hyper-parameter '${name}' is ${value}; expected a ${type}`,
-      );
-    return value as T;
-  };
   rule.update({
     algorithm,
     step,
     param: workParam,
     grad: toWork({ data: grad, dtype: gradDtype }, work),
-    num: (name) => read<number>(name, 'number'),
-    flag: (name) => read<boolean>(name, 'boolean'),
+    num,
+    flag,
     state: (name) => {
       const t = state[name];
       if (t === undefined)

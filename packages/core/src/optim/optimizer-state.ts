@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/backend.js';
-import { allocStorage, type StorageArray } from '../dtype/dtypes.js';
+import { allocStorage, type DType, type StorageArray } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { MixtError } from '../errors/mixt-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
@@ -35,10 +35,18 @@ export interface OptimizerStateDict {
   readonly param_groups: readonly ParamGroupState[];
 }
 
-/** A zero tensor shaped like `p`, in `p`'s dtype, held by `backend` (torch's lazy state init). */
-export function zerosLike(p: Tensor, backend: Backend): Tensor {
-  const storage = backend.upload(allocStorage(p.dtype, p.size), p.dtype, p.shape);
-  const node = new LazyNode('input', [], {}, p.shape, p.dtype);
+/** One state tensor of a parameter: its name, dtype and shape. */
+export interface StateSlot {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+/** A zero tensor of `slot`'s dtype and shape held by `backend` (torch's lazy state init). */
+export function zerosOf(slot: Omit<StateSlot, 'name'>, backend: Backend): Tensor {
+  const size = slot.shape.reduce((n, d) => n * d, 1);
+  const storage = backend.upload(allocStorage(slot.dtype, size), slot.dtype, slot.shape);
+  const node = new LazyNode('input', [], {}, slot.shape, slot.dtype);
   attachStorage(node, backend, storage);
   return new Tensor(node);
 }
@@ -65,8 +73,8 @@ export interface StateDictTarget {
   readonly params: readonly Tensor[];
   /** Validates group `i` with the saved values applied (throws torch's error). */
   validate(group: number): void;
-  /** State names parameter `index` needs under the saved values. */
-  stateNames(index: number): readonly string[];
+  /** State tensors parameter `index` needs under the saved values. */
+  stateLayout(index: number): readonly StateSlot[];
 }
 
 /** Throws an error naming the first entry of `sd` that does not fit the optimizer. */
@@ -103,11 +111,12 @@ export function checkStateDict(
         `${where}: state key '${key}'; expected a parameter index 0..${params.length - 1}`,
       );
     }
-    checkEntry(`${where}: state[${index}]`, entry, params[index], target.stateNames(index));
+    checkEntry(`${where}: state[${index}]`, entry, target.stateLayout(index));
   }
 }
 
-function checkEntry(at: string, entry: ParamStateDict, p: Tensor, names: readonly string[]): void {
+function checkEntry(at: string, entry: ParamStateDict, layout: readonly StateSlot[]): void {
+  const names = layout.map((s) => s.name);
   if (typeof entry !== 'object' || entry === null)
     throw new MixtError(`${at} is ${String(entry)}; expected { step, ...tensors }`);
   const step = entry.step;
@@ -122,13 +131,14 @@ function checkEntry(at: string, entry: ParamStateDict, p: Tensor, names: readonl
     }
     if (!(t instanceof Tensor))
       throw new MixtError(`${at}.${key} is ${String(t)}; expected a Tensor`);
-    if (t.shape.join(',') !== p.shape.join(',')) {
+    const slot = layout[names.indexOf(key)];
+    if (t.shape.join(',') !== slot.shape.join(',')) {
       throw new ShapeMismatchError(
-        `${at}.${key} has shape ${formatShape(t.shape)}; expected the parameter's ${formatShape(p.shape)}`,
+        `${at}.${key} has shape ${formatShape(t.shape)}; expected ${formatShape(slot.shape)}`,
       );
     }
-    if (t.dtype !== p.dtype)
-      throw new DtypeError(`${at}.${key} is ${t.dtype}; expected the parameter's ${p.dtype}`);
+    if (t.dtype !== slot.dtype)
+      throw new DtypeError(`${at}.${key} is ${t.dtype}; expected ${slot.dtype}`);
   }
   // A partial state would restart a moment while the bias correction continues from `step`.
   const missing = names.filter((n) => !(n in entry));

@@ -202,7 +202,7 @@ describe('Optimizer', () => {
         'shape',
         (sd: SD) => ({ ...sd, state: { ...sd.state, 1: { ...sd.state[1], exp_avg: zeros([2]) } } }),
         ShapeMismatchError,
-        "state[1].exp_avg has shape [2]; expected the parameter's [3]",
+        'state[1].exp_avg has shape [2]; expected [3]',
       ],
       [
         'dtype',
@@ -211,7 +211,7 @@ describe('Optimizer', () => {
           state: { ...sd.state, 0: { ...sd.state[0], exp_avg: zeros([2], { dtype: 'float16' }) } },
         }),
         DtypeError,
-        "state[0].exp_avg is float16; expected the parameter's float32",
+        'state[0].exp_avg is float16; expected float32',
       ],
       [
         'missing moment',

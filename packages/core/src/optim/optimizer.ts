@@ -1,4 +1,5 @@
 import type { Backend } from '../backend/backend.js';
+import type { DType } from '../dtype/dtypes.js';
 import { BackendError } from '../errors/backend-error.js';
 import { MixtError } from '../errors/mixt-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
@@ -12,10 +13,17 @@ import {
   type ParamState,
   type ParamStateDict,
   placeState,
-  zerosLike,
+  type StateSlot,
+  zerosOf,
 } from './optimizer-state.js';
 
-export type { OptimizerStateDict, ParamGroupState, ParamStateDict } from './optimizer-state.js';
+export type {
+  OptimizerStateDict,
+  ParamGroupState,
+  ParamState,
+  ParamStateDict,
+  StateSlot,
+} from './optimizer-state.js';
 
 /** A hyper-parameter value: a number, a flag, or a tuple such as Adam's `betas`. */
 export type HyperValue = number | boolean | readonly number[];
@@ -43,8 +51,24 @@ export interface OptimizerSpec<H> {
   validate(hyper: H): void;
   /** The request's `hyper` under `hostOptimizerStep`'s names. */
   hyper(group: ParamGroup<H>): Record<string, number | boolean>;
-  /** State tensors a parameter of `group` needs (torch's names). */
+  /** State tensors a parameter of `group` needs (torch's names), in the parameter's dtype and shape. */
   stateNames(group: ParamGroup<H>): readonly string[];
+  /**
+   * Overrides `stateNames` when state tensors differ from the parameter in dtype or shape
+   * (e.g. 8-bit codes plus per-group scales): every state tensor of `param` in `group`.
+   */
+  stateLayout?(group: ParamGroup<H>, param: Tensor): readonly StateSlot[];
+}
+
+/** The state layout of `p` in `group`: the spec's own, or `stateNames` shaped like `p`. */
+function layoutOf<H>(
+  spec: OptimizerSpec<H>,
+  group: ParamGroup<H>,
+  p: Tensor,
+): readonly StateSlot[] {
+  if (spec.stateLayout) return spec.stateLayout(group, p);
+  const like = { dtype: p.dtype as DType, shape: p.shape };
+  return spec.stateNames(group).map((name) => ({ name, ...like }));
 }
 
 /** Drops keys whose value is `undefined`, so `{ lr: undefined }` keeps the default. */
@@ -206,11 +230,30 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
       state = { step: 0, tensors: {} };
       this.#state.set(p, state);
     }
-    for (const key of this.#spec.stateNames(group)) {
-      const t = state.tensors[key];
-      state.tensors[key] = t === undefined ? zerosLike(p, backend) : await placeState(t, backend);
+    for (const slot of layoutOf(this.#spec, group, p)) {
+      const t = state.tensors[slot.name];
+      state.tensors[slot.name] =
+        t === undefined ? zerosOf(slot, backend) : await placeState(t, backend);
     }
     return state;
+  }
+
+  /**
+   * For optimizers that maintain extra per-parameter state outside `optimizerStep` (e.g.
+   * error-correction bits written when weights are imported): the LIVE state of `p`, created as
+   * zeros on `backend` when missing. Entries of `tensors` may be replaced by tensors of the same
+   * layout.
+   */
+  protected async liveState(p: Tensor, backend: Backend): Promise<ParamState> {
+    const group = this.paramGroups.find((g) => g.params.includes(p));
+    if (group === undefined)
+      throw new MixtError(`${this.#spec.name}: the tensor is not a parameter of this optimizer`);
+    return this.#ensureState(p, group, backend);
+  }
+
+  /** The group holding `p` (`undefined` when it is not one of the optimizer's parameters). */
+  groupOf(p: Tensor): ParamGroup<H> | undefined {
+    return this.paramGroups.find((g) => g.params.includes(p));
   }
 
   /**
@@ -279,7 +322,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
       groupSizes: this.paramGroups.map((g) => g.params.length),
       params,
       validate: (i) => this.#spec.validate(groups[i].merged),
-      stateNames: (index) => this.#spec.stateNames(groupOf[index]),
+      stateLayout: (index) => layoutOf(this.#spec, groupOf[index], params[index]),
     });
     const state = await copyLoadedState(sd, params);
     groups.forEach(({ merged }, i) => {
