@@ -41,6 +41,27 @@ const BENCHES = [
     quick: { runs: 3 },
   },
   {
+    name: 'flash-memory',
+    title: 'Flash optimizers: bytes per parameter after a step (backend storages vs spec §11.1)',
+    module: './bench/flash.mjs',
+    fn: 'benchFlashMemory',
+    quick: {},
+  },
+  {
+    name: 'flash-step',
+    title: 'Flash optimizers: optimizer-step time on one 10M-parameter tensor',
+    module: './bench/flash.mjs',
+    fn: 'benchFlashStep',
+    quick: { size: 1_000_000, runs: 3 },
+  },
+  {
+    name: 'flash-checkpoint',
+    title: 'Flash optimizers: checkpoint bytes (model.safetensors of a Trainer checkpoint)',
+    module: './bench/flash.mjs',
+    fn: 'benchFlashCheckpoint',
+    quick: {},
+  },
+  {
     name: 'precision',
     title: 'Precision modes on the built-in task (mixt train defaults, reference backend)',
     module: './bench/precision.mjs',
@@ -79,6 +100,21 @@ const TARGETS = [
     unit: 'GFLOP/s',
     min: 2.5,
     pick: (rows) => rows.find((r) => r.size === 512)?.gflops_median,
+  },
+  {
+    bench: 'flash-memory',
+    name: 'largest |measured / theory − 1| of bytes per parameter (flash memory table)',
+    unit: '',
+    max: 0.05,
+    pick: (rows) =>
+      rows.length > 0 ? Math.max(...rows.map((r) => Math.abs(r.vs_theory - 1))) : undefined,
+  },
+  {
+    bench: 'flash-step',
+    name: 'FlashAdamW step time / plain fp32 AdamW step time (10M parameters)',
+    unit: '×',
+    max: 1,
+    pick: (rows) => rows.find((r) => r.optimizer.startsWith('FlashAdamW'))?.vs_adamw,
   },
   {
     bench: 'precision',

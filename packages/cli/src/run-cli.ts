@@ -7,6 +7,7 @@ import { conformanceCommand } from './commands/conformance.js';
 import { PLANNED_COMMANDS, plannedCommand } from './commands/planned.js';
 import { trainCommand } from './commands/train.js';
 import { PRECISION_TRAIN_DEFAULTS, TRAIN_DEFAULTS } from './commands/train-config.js';
+import { TRAIN_OPTIMIZERS } from './commands/train-optimizers.js';
 import {
   type FlagSpecs,
   flagUsage,
@@ -39,6 +40,11 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
         type: 'string',
         value: 'MODE',
         help: `precision mode: ${Object.keys(PRECISIONS).join(', ')} or an alias (default ${TRAIN_DEFAULTS.precision})`,
+      },
+      optimizer: {
+        type: 'string',
+        value: 'NAME',
+        help: `${Object.keys(TRAIN_OPTIMIZERS).join(', ')} (default ${TRAIN_DEFAULTS.optimizer}; flash ones keep 8-bit moments and, for half parameters, 24-bit master weights)`,
       },
       backend: { type: 'string', value: 'NAME', help: "backend name or 'auto' (default: auto)" },
       steps: {
@@ -96,6 +102,7 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
       trainCommand(
         {
           precision: str(flags.precision),
+          optimizer: str(flags.optimizer),
           backend: str(flags.backend),
           steps: str(flags.steps),
           batchSize: str(flags['batch-size']),

@@ -20,8 +20,10 @@ export type {
   Backend,
   BackendCapabilities,
   DTypeSupport,
+  EarlyRelease,
   MemoryInfo,
   OptimizerStepRequest,
+  RunOptions,
   Storage,
 } from './backend/backend.js';
 export type {
@@ -120,6 +122,53 @@ export { ADAM_DEFAULTS, Adam } from './optim/adam.js';
 export { ADAMW_DEFAULTS, AdamW } from './optim/adamw.js';
 export type { ClipGradNormOptions } from './optim/clip-grad.js';
 export { clipGradNorm, clipGradValue } from './optim/clip-grad.js';
+export type { NarrowDType } from './optim/flash/ecc.js';
+export {
+  computeEccBits,
+  eccDecodeInto,
+  eccEncodeInto,
+  narrowInto,
+  reconstructFp32,
+} from './optim/flash/ecc.js';
+export type { EccInvariantKind } from './optim/flash/ecc-invariants.js';
+export {
+  ECC_INVARIANT_ALLOWANCES,
+  ECC_SAMPLED_EXPONENTS,
+  eccInvariantCounts,
+  eccInvariantKind,
+} from './optim/flash/ecc-invariants.js';
+export type {
+  FlashAdamHyper as FlashAdamKernelHyper,
+  FlashGrad,
+  FlashKernelEngine,
+  FlashLionHyper as FlashLionKernelHyper,
+  FlashParam,
+  FlashSgdHyper as FlashSgdKernelHyper,
+  MomentStore,
+} from './optim/flash/flash-kernels.js';
+export {
+  flashAdamStep,
+  flashKernelEngine,
+  flashLionStep,
+  flashSgdStep,
+  setFlashKernelEngine,
+} from './optim/flash/flash-kernels.js';
+export type { QuantSpec } from './optim/flash/quantize.js';
+export {
+  dequantize,
+  dequantizeInto,
+  MOMENTUM_QUANT,
+  numGroups,
+  quantize,
+  quantizeInto,
+  VARIANCE_QUANT,
+} from './optim/flash/quantize.js';
+export type { GradientReleaseOptions } from './optim/gradient-release.js';
+export {
+  enableGradientRelease,
+  GradientReleaseHandle,
+  gradientReleaseOf,
+} from './optim/gradient-release.js';
 export type {
   ElementwiseUpdateRule,
   HostTensor,
@@ -135,6 +184,7 @@ export {
   registerUpdateRule,
   updateRuleNames,
 } from './optim/host-optimizer-step.js';
+export { booleanHyper, checkLr, checkRange, numberHyper } from './optim/hyper-checks.js';
 export type {
   CosineAnnealingOptions,
   LinearWarmupOptions,

@@ -18,8 +18,8 @@ export interface HalfPrecisionOptions extends ModuleConversionOptions {
 }
 
 /**
- * The optimizer groups whose `eps` rounds to zero in fp16 while they hold fp16 parameters. Their
- * optimizer state is fp16 too: a squared gradient below fp16's smallest subnormal (≈6e-8, so
+ * The optimizer groups whose `eps` rounds to zero in fp16 while they keep fp16 parameters with
+ * fp16 state: a squared gradient below fp16's smallest subnormal (≈6e-8, so
  * |g| < ≈2.4e-4) is stored as 0 and the update divides by eps alone, which blows the weights up
  * (torch's fp16 Adam divides by zero outright).
  */
@@ -28,7 +28,16 @@ export function fp16FlushedEps(optimizer: Optimizer): { group: number; eps: numb
   optimizer.paramGroups.forEach((group, i) => {
     const eps = (group as { eps?: unknown }).eps;
     if (typeof eps !== 'number' || eps === 0) return;
-    if (!group.params.some((p) => p.dtype === 'float16')) return;
+    // Only state stored as fp16 values of the parameter's shape (a plain moment) underflows;
+    // 8-bit codes with per-group scales (flash optimizers) are not affected by eps.
+    const fp16State = group.params.some(
+      (p) =>
+        p.dtype === 'float16' &&
+        optimizer
+          .stateLayoutOf(p)
+          .some((s) => s.dtype === 'float16' && s.shape.join(',') === p.shape.join(',')),
+    );
+    if (!fp16State) return;
     if (roundToDtype(eps, 'float16') === 0) out.push({ group: i, eps });
   });
   return out;

@@ -41,6 +41,10 @@ export class MixedPrecision extends BasePrecision {
   readonly device: AutocastDevice;
   /** The loss scaler (16-mixed only). */
   readonly scaler: GradScaler | undefined;
+  /** True with a GradScaler (16-mixed): gradient release refuses loss scaling. */
+  override get scalesLoss(): boolean {
+    return this.scaler !== undefined;
+  }
 
   constructor(precision: MixedPrecisionString, options: MixedPrecisionOptions = {}) {
     super();

@@ -1,10 +1,13 @@
 import { parsePrecision } from '@mixt/precision';
 import { UsageError } from '../usage-error.js';
+import { TRAIN_OPTIMIZERS } from './train-optimizers.js';
 
 /** Everything that defines a `mixt train` run; stored in the checkpoint and metrics. */
 export interface TrainConfig {
   readonly task: 'builtin-audio';
   readonly precision: string;
+  /** A `TRAIN_OPTIMIZERS` name. */
+  readonly optimizer: string;
   readonly backend: string;
   readonly steps: number;
   readonly batchSize: number;
@@ -23,6 +26,7 @@ export interface TrainConfig {
 export const TRAIN_DEFAULTS: TrainConfig = {
   task: 'builtin-audio',
   precision: '32-true',
+  optimizer: 'adamw',
   backend: 'auto',
   steps: 450,
   batchSize: 32,
@@ -37,10 +41,11 @@ export const TRAIN_DEFAULTS: TrainConfig = {
 };
 
 /**
- * Per-precision changes to `TRAIN_DEFAULTS`, used when the flag is not given. fp16 modes with
- * a plain AdamW keep its state in fp16, where the default eps 1e-8 is 0 and squared gradients
- * below ≈6e-8 underflow: the run diverges to NaN within 50 steps (measured), while eps 1e-4
- * trains. bf16 has fp32's exponent range and needs no change.
+ * Per-precision changes to `TRAIN_DEFAULTS` for the plain `adamw` optimizer, used when the flag
+ * is not given. In fp16 modes its state is fp16, where the default eps 1e-8 is 0 and squared
+ * gradients below ≈6e-8 underflow: the run diverges to NaN within 50 steps (measured), while
+ * eps 1e-4 trains. bf16 has fp32's exponent range and needs no change; the flash optimizers
+ * keep their moments in 8-bit codes with fp32 math and need none either.
  */
 export const PRECISION_TRAIN_DEFAULTS: Readonly<
   Record<string, Partial<Pick<TrainConfig, 'lr' | 'eps'>>>
@@ -49,9 +54,27 @@ export const PRECISION_TRAIN_DEFAULTS: Readonly<
   'fp16-flash': { eps: 1e-4 },
 });
 
-/** `TRAIN_DEFAULTS` with the overrides of `precision` applied. */
-export function trainDefaultsFor(precision: string): TrainConfig {
-  return { ...TRAIN_DEFAULTS, ...PRECISION_TRAIN_DEFAULTS[precision], precision };
+/** `TRAIN_DEFAULTS` with the overrides of `precision` and `optimizer` applied. */
+export function trainDefaultsFor(
+  precision: string,
+  optimizer = TRAIN_DEFAULTS.optimizer,
+): TrainConfig {
+  const byPrecision = optimizer === 'adamw' ? PRECISION_TRAIN_DEFAULTS[precision] : undefined;
+  return {
+    ...TRAIN_DEFAULTS,
+    ...TRAIN_OPTIMIZERS[optimizer]?.defaults,
+    ...byPrecision,
+    precision,
+    optimizer,
+  };
+}
+
+/** Parses `--optimizer`: a `TRAIN_OPTIMIZERS` name, or a usage error listing them. */
+export function parseOptimizerFlag(value: string): string {
+  if (Object.hasOwn(TRAIN_OPTIMIZERS, value)) return value;
+  throw new UsageError(
+    `mixt train: --optimizer '${value}'; expected one of ${Object.keys(TRAIN_OPTIMIZERS).join(', ')}`,
+  );
 }
 
 /**

@@ -36,7 +36,7 @@ export function formatSummary(args: {
   ];
   return [
     '',
-    `Summary (${args.config.precision})`,
+    `Summary (${args.config.precision}, ${args.config.optimizer})`,
     '',
     formatTable(['metric', 'value'], rows),
   ].join('\n');

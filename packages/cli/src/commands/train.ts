@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  AdamW,
   arange,
   BackendError,
   type BackendRegistry,
@@ -29,11 +28,13 @@ import {
 import { UsageError } from '../usage-error.js';
 import {
   parseNumberFlag,
+  parseOptimizerFlag,
   parsePrecisionFlag,
   TRAIN_DEFAULTS,
   type TrainConfig,
   trainDefaultsFor,
 } from './train-config.js';
+import { TRAIN_OPTIMIZERS } from './train-optimizers.js';
 import { precisionPluginFor } from './train-precision.js';
 import { progressBar } from './train-progress.js';
 import { formatSummary } from './train-report.js';
@@ -41,6 +42,7 @@ import { formatSummary } from './train-report.js';
 /** Raw `mixt train` flags (strings as typed). */
 export interface TrainFlags {
   readonly precision?: string;
+  readonly optimizer?: string;
   readonly backend?: string;
   readonly steps?: string;
   readonly batchSize?: string;
@@ -79,10 +81,15 @@ function configFromFlags(
     flags.precision === undefined
       ? (saved ?? TRAIN_DEFAULTS).precision
       : parsePrecisionFlag(flags.precision, warn);
-  const base = saved ?? trainDefaultsFor(precision);
+  const optimizer =
+    flags.optimizer === undefined
+      ? (saved ?? TRAIN_DEFAULTS).optimizer
+      : parseOptimizerFlag(flags.optimizer);
+  const base = saved ?? trainDefaultsFor(precision, optimizer);
   return {
     ...base,
     precision,
+    optimizer,
     backend: flags.backend ?? base.backend,
     steps: int('steps', flags.steps, base.steps, 1),
     batchSize: int('batch-size', flags.batchSize, base.batchSize, 1),
@@ -196,13 +203,20 @@ export async function trainCommand(
   // The fp32 feature front end stays fp32 in every mode; the audio key stays fp32 in the
   // audio-aware modes (HalfPrecisionForAudio, FlashPrecision).
   const precision = precisionPluginFor(config.precision, warn);
-  const model = precision.moduleInitContext(() =>
-    createDefaultModel({ numClasses: CLASS_NAMES.length, seed: config.seed }),
+  // Converted before the optimizer sees the parameters (a flash optimizer picks its master
+  // weights from their dtype); the trainer's own conversion is then a no-op.
+  const model = precision.convertModule(
+    precision.moduleInitContext(() =>
+      createDefaultModel({ numClasses: CLASS_NAMES.length, seed: config.seed }),
+    ),
   );
-  const optimizer = new AdamW(model.parameters(), {
-    lr: config.lr,
-    eps: config.eps,
-    weight_decay: config.weightDecay,
+  const params = model.parameters();
+  const optimizer = TRAIN_OPTIMIZERS[config.optimizer].create(params, {
+    config,
+    masterWeightBits: params.some((p) => p.dtype === 'bfloat16' || p.dtype === 'float16')
+      ? 24
+      : null,
+    warn,
   });
   const scheduler = new CosineAnnealing(optimizer, {
     tMax: config.steps,
@@ -236,7 +250,7 @@ export async function trainCommand(
   }
   io.err(
     `mixt train: built-in audio task (${CLASS_NAMES.length} classes, ${config.trainSize} train / ${config.valSize} val clips), ` +
-      `${model.numParameters()} parameters, precision ${config.precision}, backend ${backend.name}, ${config.steps} steps of ${config.batchSize}`,
+      `${model.numParameters()} parameters, precision ${config.precision}, optimizer ${config.optimizer}, backend ${backend.name}, ${config.steps} steps of ${config.batchSize}`,
   );
   const summary = await trainer.fit({
     model,

@@ -65,6 +65,33 @@ export interface OptimizerStepRequest {
   readonly state: Readonly<Record<string, Storage>>;
 }
 
+/**
+ * A value a run hands over before it finishes: gradient release updates each parameter as soon
+ * as its gradient is complete and frees that gradient at once, so gradients never all live
+ * together. The run cannot finish first (one run computes the whole step), so the hand-over
+ * happens inside it.
+ */
+export interface EarlyRelease {
+  /** Graph node whose value is handed over; a computed (non-`input`) node, NOT one of `graph.outputs`. */
+  readonly node: number;
+  /**
+   * Graph nodes that must have had their last reader before the hand-over (e.g. the parameter
+   * input a gradient updates in place, so no later node reads the updated value).
+   */
+  readonly after: readonly number[];
+  /**
+   * Receives the value as a new storage (the callee owns it and frees it). The run awaits it
+   * before going on; a rejection rejects the run.
+   */
+  onReady(storage: Storage): Promise<void>;
+}
+
+/** Options of `Backend.run`. */
+export interface RunOptions {
+  /** Values to hand over during the run (each node at most once). */
+  readonly release?: readonly EarlyRelease[];
+}
+
 /** The interface every backend implements. Members are called by core. */
 export interface Backend {
   /** Registry name, e.g. `'reference'`. */
@@ -85,8 +112,14 @@ export interface Backend {
   /**
    * Runs a whole graph. `feeds[i]` is the value of node `graph.inputs[i]`. Returns one new
    * storage per `graph.outputs` entry; the caller owns them.
+   *
+   * `options.release`: every `onReady` is called exactly once, as soon as its node has been
+   * computed, every reader of that node has run, and every `after` node has had its last
+   * reader; a streaming backend therefore never holds all released values at once. A backend
+   * that cannot stream may compute the whole graph and then call them all (in node order); in
+   * every case they have all been called and awaited before `run` resolves.
    */
-  run(graph: Graph, feeds: readonly Storage[]): Promise<Storage[]>;
+  run(graph: Graph, feeds: readonly Storage[], options?: RunOptions): Promise<Storage[]>;
 
   /** Primitive: a new storage holding `storage` converted to `dtype` (core's cast semantics). */
   cast(storage: Storage, dtype: DType): Promise<Storage>;

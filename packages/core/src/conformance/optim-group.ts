@@ -1,5 +1,6 @@
 import type { Backend, Storage } from '../backend/backend.js';
 import { Mismatches } from './compare.js';
+import { flashOptimCases } from './flash-optim-cases.js';
 import { f32FromBits, show, ulpDistance } from './numerics.js';
 import { errorText } from './probe.js';
 import { type CaseContext, type ConformanceCase, fail, pass, skip } from './types.js';
@@ -185,5 +186,5 @@ function optimCase(name: string): ConformanceCase {
 
 /** The cases of the optim group. */
 export function optimCases(): ConformanceCase[] {
-  return CASE_NAMES.map(optimCase);
+  return [...CASE_NAMES.map(optimCase), ...flashOptimCases()];
 }

@@ -11,6 +11,10 @@ export interface LoweredGraph {
   readonly graph: Graph;
   /** `feeds[i]` is the lazy node behind `graph.inputs[i]`. */
   readonly feedNodes: readonly LazyNode[];
+  /** Graph index of each extra root, in the order given (they are computed, not outputs). */
+  readonly extraIndices: readonly number[];
+  /** Graph index of a lowered lazy node, `undefined` when the graph does not hold it. */
+  indexOf(node: LazyNode): number | undefined;
 }
 
 const MAX_CACHED_GRAPHS = 512;
@@ -30,13 +34,19 @@ export function graphCacheStats(): { size: number; hits: number; misses: number 
   return { size: cache.size, hits, misses };
 }
 
-/** Lowers lazy nodes to a cached `Graph`. */
-export function lowerGraph(outputs: readonly LazyNode[]): LoweredGraph {
+/**
+ * Lowers lazy nodes to a cached `Graph`. `extraRoots` are lowered too (after the outputs, in
+ * the order given) without becoming outputs: values a run hands over early (gradient release).
+ */
+export function lowerGraph(
+  outputs: readonly LazyNode[],
+  extraRoots: readonly LazyNode[] = [],
+): LoweredGraph {
   const index = new Map<LazyNode, number>();
   const order: LazyNode[] = [];
   // Iterative post-order DFS: deep graphs (long training steps) must not hit the call stack limit.
   const stack: Array<{ node: LazyNode; next: number }> = [];
-  for (const out of outputs) {
+  for (const out of [...outputs, ...extraRoots]) {
     if (index.has(out)) continue;
     stack.push({ node: out, next: 0 });
     const onStack = new Set<LazyNode>([out]);
@@ -69,7 +79,9 @@ export function lowerGraph(outputs: readonly LazyNode[]): LoweredGraph {
     parts.push(`${op}(${inputs})${attrs}:${node.dtype}[${node.shape.join(',')}]`);
   }
   const outIdx = outputs.map((n) => index.get(n) as number);
-  const key = `${parts.join(';')}=>${outIdx.join(',')}`;
+  const extraIndices = extraRoots.map((n) => index.get(n) as number);
+  // Extra roots change what is lowered, and where: the key names them apart from the outputs.
+  const key = `${parts.join(';')}=>${outIdx.join(',')}${extraIndices.length > 0 ? `+${extraIndices.join(',')}` : ''}`;
 
   let graph = cache.get(key);
   if (graph) {
@@ -81,7 +93,7 @@ export function lowerGraph(outputs: readonly LazyNode[]): LoweredGraph {
     if (cache.size >= MAX_CACHED_GRAPHS) cache.delete(cache.keys().next().value as string);
   }
   cache.set(key, graph);
-  return { graph, feedNodes };
+  return { graph, feedNodes, extraIndices, indexOf: (node) => index.get(node) };
 }
 
 function buildGraph(

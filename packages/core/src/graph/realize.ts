@@ -34,13 +34,35 @@ export function disposeNode(node: LazyNode): void {
 }
 
 /**
+ * A lazy node whose value the run hands over as soon as it is ready instead of returning it
+ * (gradient release: update the parameter, free the gradient, while the step still runs).
+ */
+export interface ReleaseRequest {
+  /** An unrealized node; it must not also be one of the nodes being realized. */
+  readonly node: LazyNode;
+  /** Nodes whose last reader must have run first; one the graph does not hold imposes nothing. */
+  readonly after: readonly LazyNode[];
+  /** Receives the value (the callee owns the storage and binds or frees it). */
+  onReady(storage: Storage, backend: Backend): Promise<void>;
+}
+
+/** Options of `realizeNodes`. */
+export interface RealizeOptions {
+  /** Nodes to hand over during the run (see `Backend.run`'s `release`). */
+  readonly release?: readonly ReleaseRequest[];
+}
+
+/**
  * The realize stage: computes every node of `nodes` that has no value yet, in ONE
  * `backend.run`, and binds the results to the nodes. The backend is the one the inputs
- * already live on, else `backend`, else the current backend (`getBackend()`).
+ * already live on, else `backend`, else the current backend (`getBackend()`). Released nodes
+ * (`options.release`) are computed in the same run and handed to their `onReady`, which has
+ * been called for each before this resolves.
  */
 export async function realizeNodes(
   nodes: readonly LazyNode[],
   backend?: Backend,
+  options: RealizeOptions = {},
 ): Promise<Backend> {
   const pending = [...new Set(nodes)].filter((n) => !n.realized);
   for (const n of nodes)
@@ -48,19 +70,50 @@ export async function realizeNodes(
       throw new MixtError(
         `realize: a ${n.dtype}[${n.shape.join(',')}] tensor was disposed; expected a live tensor`,
       );
-  if (pending.length === 0) return nodes[0]?.realized?.backend ?? backend ?? getBackend();
+  const requests = checkReleases(options.release ?? [], new Set(pending));
+  if (pending.length === 0 && requests.length === 0)
+    return nodes[0]?.realized?.backend ?? backend ?? getBackend();
 
-  const { graph, feedNodes } = lowerGraph(pending);
+  const lowered = lowerGraph(
+    pending,
+    requests.map((r) => r.node),
+  );
+  const { graph, feedNodes } = lowered;
   const target =
     backend ?? feedNodes.find((n) => n.realized)?.realized?.backend ?? (await getBackend());
   const feeds = feedNodes.map((node) => feedStorage(node, target));
-  const outputs = await target.run(graph, feeds);
+  const release = requests.map((request, k) => ({
+    node: lowered.extraIndices[k],
+    after: request.after.flatMap((n) => lowered.indexOf(n) ?? []),
+    onReady: (storage: Storage) => request.onReady(storage, target),
+  }));
+  const outputs = await target.run(graph, feeds, release.length > 0 ? { release } : undefined);
   pending.forEach((node, i) => {
     // Another realize may have finished the same node meanwhile: keep the first value.
     if (node.realized) target.free(outputs[i]);
     else attachStorage(node, target, outputs[i]);
   });
   return target;
+}
+
+/** Checks release requests: live, unrealized, each node once, none among the outputs. */
+function checkReleases(
+  requests: readonly ReleaseRequest[],
+  outputs: ReadonlySet<LazyNode>,
+): readonly ReleaseRequest[] {
+  const seen = new Set<LazyNode>();
+  requests.forEach(({ node }, k) => {
+    const what = `realize: release[${k}] is a ${node.dtype}[${node.shape.join(',')}] tensor`;
+    if (node.disposed) throw new MixtError(`${what} that was disposed; expected a live tensor`);
+    if (node.realized || node.op === 'input')
+      throw new MixtError(`${what} that already has a value; expected one still to compute`);
+    if (outputs.has(node))
+      throw new MixtError(`${what} that is also realized as an output; expected one or the other`);
+    if (seen.has(node))
+      throw new MixtError(`${what} that is already released; expected each node once`);
+    seen.add(node);
+  });
+  return requests;
 }
 
 function feedStorage(node: LazyNode, backend: Backend): Storage {

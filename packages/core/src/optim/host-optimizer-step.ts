@@ -3,6 +3,7 @@ import { type DType, isFloatDType, type StorageArray } from '../dtype/dtypes.js'
 import { DtypeError } from '../errors/dtype-error.js';
 import { MixtError } from '../errors/mixt-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
+import { FLASH_RULES } from './flash/flash-rules.js';
 
 /**
  * Core's shared typed-array optimizer update (`Backend.optimizerStep` of every backend
@@ -174,6 +175,7 @@ const RULES = new Map<string, UpdateRule>([
   ['sgd', sgd],
   ['adam', adamRule(false)],
   ['adamw', adamRule(true)],
+  ...FLASH_RULES,
 ]);
 
 /**

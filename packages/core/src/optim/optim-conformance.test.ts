@@ -20,8 +20,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const run = (createBackend: () => Backend, vectorsDir?: string) =>
-  runConformance({ createBackend, vectorsDir, only: ['optim'] });
+const run = (createBackend: () => Backend, vectorsDir?: string, only = ['optim/'] as string[]) =>
+  runConformance({ createBackend, vectorsDir, only });
+/** The torch-trajectory cases (optim.json), without the flash.json ones. */
+const torchCases = async (createBackend: () => Backend, vectorsDir?: string) =>
+  (await run(createBackend, vectorsDir)).filter((r) => !r.id.startsWith('optim/flash'));
 
 /** A backend whose optimizer steps use a learning rate 1% too large. */
 function skewedLr(): Backend {
@@ -90,7 +93,11 @@ describe('optim conformance group', () => {
       ['optim/sgd_nesterov', 'pass'],
       ['optim/adam_l2', 'pass'],
       ['optim/adamw', 'pass'],
+      ['optim/flash-adamw/spec_example', 'pass'],
+      ['optim/flash-adamw/bf16_n70_5steps', 'pass'],
     ]);
+    // 5 steps × 70 elements × (param, error bits, 2 × codes) + 5 × 2 × 3 scales.
+    expect(results[5].detail).toContain('1430 compared, all match');
     // 10 steps × 37 elements × (param + state tensors).
     expect(results[0].detail).toContain('740 compared, all match');
     expect(results[2].detail).toContain('1110 compared, all match');
@@ -105,7 +112,7 @@ describe('optim conformance group', () => {
 
   it('reads optim.json from the given directory and fails naming a missing file', async () => {
     const dir = tempDir();
-    const missing = await run(() => createReferenceBackend(), dir);
+    const missing = await torchCases(() => createReferenceBackend(), dir);
     for (const r of missing) {
       expect(r.status).toBe('fail');
       expect(r.detail).toMatch(/vectors file .*optim\.json could not be read \(ENOENT\)/);
@@ -114,9 +121,25 @@ describe('optim conformance group', () => {
     // One recorded value changed far beyond the tolerance: only that case fails, at that spot.
     json.cases[3].steps[4].exp_avg[7] = '3f800000';
     writeFileSync(join(dir, 'optim.json'), JSON.stringify(json));
-    const results = await run(() => createReferenceBackend(), dir);
+    const results = await torchCases(() => createReferenceBackend(), dir);
     expect(results.map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'fail']);
     expect(results[3].detail).toContain('1 mismatch; first: step 5 exp_avg [7]');
+  });
+
+  it('fails a flash trajectory at the one changed code of flash.json', async () => {
+    const dir = tempDir();
+    const json = JSON.parse(readFileSync(join(defaultVectorsDir(), 'flash.json'), 'utf8'));
+    const c = json.cases.find(
+      (k: { name: string; kind: string }) =>
+        k.kind === 'flash_adamw' && k.name === 'bf16_n70_5steps',
+    );
+    c.steps[3].exp_avg_codes[40] += 1;
+    writeFileSync(join(dir, 'flash.json'), JSON.stringify(json));
+    const results = await run(() => createReferenceBackend(), dir, ['optim/flash']);
+    expect(results.map((r) => r.status)).toEqual(['pass', 'fail']);
+    expect(results[1].detail).toMatch(
+      /1 mismatch; first: step 4 exp_avg::quantized \[40\] got -?\d+ expected/,
+    );
   });
 
   it('fails with the file and field when optim.json is malformed', async () => {

@@ -6,6 +6,7 @@ import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
 import { realize, Tensor } from '../tensor/tensor.js';
+import { releaseWarningOf } from './gradient-release.js';
 import {
   checkStateDict,
   copyLoadedState,
@@ -167,9 +168,18 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
    * One optimizer step over every parameter that has a `grad`: parameters and gradients are
    * realized together in ONE backend run, then `optimizerStep` updates each parameter and its
    * state in place. Parameters without a gradient are skipped (torch's rule). A closure, when
-   * given, runs first and its result is returned (torch's `step(closure)`).
+   * given, runs first and its result is returned (torch's `step(closure)`). While gradient
+   * release is active for this optimizer, parameters are updated during backward instead:
+   * `step` warns and returns `undefined` without running the closure.
    */
   async step<T = undefined>(closure?: () => T | Promise<T>): Promise<T | undefined> {
+    const warn = releaseWarningOf(this);
+    if (warn !== undefined) {
+      warn(
+        `${this.#spec.name}.step() does nothing while gradient release is active: each parameter is updated as its gradient is ready (call remove() on the handle to step manually)`,
+      );
+      return undefined;
+    }
     const result = closure === undefined ? undefined : await closure();
     const work: Array<{ p: Tensor; g: Tensor; group: ParamGroup<H>; index: number }> = [];
     let index = 0;
@@ -191,6 +201,27 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
     }
     this.#stepCount++;
     return result;
+  }
+
+  /**
+   * Updates ONE parameter now with `grad` (gradient release steps each parameter as its
+   * gradient is ready). The same checks and state handling as a `step()`; `p` and `grad` are
+   * realized first when needed. Does not count as a `step()` (`stepCount` is unchanged).
+   */
+  async stepParamNow(p: Tensor, grad: Tensor): Promise<void> {
+    let index = 0;
+    for (const group of this.paramGroups) {
+      const at = group.params.indexOf(p);
+      if (at >= 0) {
+        await realize([p, grad], p.node.realized?.backend);
+        await this.#stepParam(p, grad, group, index + at);
+        return;
+      }
+      index += group.params.length;
+    }
+    throw new MixtError(
+      `${this.#spec.name}.stepParamNow: the ${p.dtype}[${p.shape.join(',')}] tensor is not a parameter of this optimizer; expected one of its param groups' tensors`,
+    );
   }
 
   async #stepParam(p: Tensor, g: Tensor, group: ParamGroup<H>, index: number): Promise<void> {
@@ -251,6 +282,14 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
     return this.#ensureState(p, group, backend);
   }
 
+  /** The state tensors `p` has (or will have at its first step): names, dtypes, shapes. */
+  stateLayoutOf(p: Tensor): readonly StateSlot[] {
+    const group = this.groupOf(p);
+    if (group === undefined)
+      throw new MixtError(`${this.#spec.name}: the tensor is not a parameter of this optimizer`);
+    return layoutOf(this.#spec, group, p);
+  }
+
   /** The group holding `p` (`undefined` when it is not one of the optimizer's parameters). */
   groupOf(p: Tensor): ParamGroup<H> | undefined {
     return this.paramGroups.find((g) => g.params.includes(p));
@@ -260,8 +299,16 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
    * Drops every parameter's `grad` (torch's `zero_grad(set_to_none=True)`). By default the
    * gradient storages are also freed now rather than when collected, which keeps peak memory
    * down between steps; pass `{ dispose: false }` when other code still reads those tensors.
+   * A warning no-op while gradient release is active (gradients are freed as they are used).
    */
   zeroGrad(options: { dispose?: boolean } = {}): void {
+    const warn = releaseWarningOf(this);
+    if (warn !== undefined) {
+      warn(
+        `${this.#spec.name}.zeroGrad() does nothing while gradient release is active: released gradients are freed as soon as their parameter is updated`,
+      );
+      return;
+    }
     const params = this.paramGroups.flatMap((g) => g.params);
     // Never free a parameter (or a grad shared by two parameters twice).
     const keep = new Set<LazyNode>(params.map((p) => p.node));

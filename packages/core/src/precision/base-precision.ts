@@ -19,6 +19,11 @@ export function mainParams(optimizer: Optimizer): Tensor[] {
 export class BasePrecision implements PrecisionPlugin {
   readonly precision: string = '32-true';
 
+  /** No loss scaling here; a plugin with a scaler overrides this getter. */
+  get scalesLoss(): boolean {
+    return false;
+  }
+
   convertModule(module: Module): Module {
     return module;
   }

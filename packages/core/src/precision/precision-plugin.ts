@@ -22,6 +22,11 @@ export interface StepOutcome {
 export interface PrecisionPlugin {
   /** The precision string, e.g. `'32-true'`, `'bf16-mixed'`. */
   readonly precision: string;
+  /**
+   * Whether `backward` scales the loss (a GradScaler): such steps need every gradient before
+   * any update, so gradient release refuses them. Absent means false.
+   */
+  readonly scalesLoss?: boolean;
 
   /** Casts a module's parameters/buffers in place (optimizers hold the same objects). */
   convertModule(module: Module): Module;

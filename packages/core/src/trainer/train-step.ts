@@ -1,5 +1,7 @@
 import type { Backend } from '../backend/backend.js';
+import { MixtError } from '../errors/mixt-error.js';
 import type { Module } from '../nn/module.js';
+import { type GradientReleaseHandle, gradientReleaseOf } from '../optim/gradient-release.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { GradientClipAlgorithm, PrecisionPlugin } from '../precision/precision-plugin.js';
 import { realize, type Tensor } from '../tensor/tensor.js';
@@ -32,15 +34,43 @@ function allFinite(grads: readonly Tensor[]): Tensor | undefined {
 }
 
 /**
+ * The optimizer's active gradient-release handle, after checking that the step can use it:
+ * release updates each parameter during backward, so nothing may need all gradients first.
+ */
+function activeRelease<B>(args: TrainStepArgs<B>): GradientReleaseHandle | undefined {
+  const release = gradientReleaseOf(args.optimizer);
+  if (!release?.active) return undefined;
+  if (args.batches.length !== 1) {
+    throw new MixtError(
+      `Trainer: got ${args.batches.length} micro-batches per step with gradient release; gradient release updates each parameter during backward; expected accumulateGradBatches 1`,
+    );
+  }
+  if (args.gradientClipVal > 0) {
+    throw new MixtError(
+      `Trainer: gradientClipVal is ${args.gradientClipVal} with gradient release, which updates each parameter before the others' gradients exist; expected gradientClipVal 0 (no global clipping)`,
+    );
+  }
+  if (args.precision.scalesLoss === true) {
+    throw new MixtError(
+      `Trainer: precision '${args.precision.precision}' scales the loss (GradScaler), which gradient release does not support; expected a precision without loss scaling (e.g. 'bf16-mixed', '32-true')`,
+    );
+  }
+  return release;
+}
+
+/**
  * One optimizer step: records forward and backward of every micro-batch, the unscale, the
  * clipping and the finite check, realizes all of it in ONE backend run, then hands the
- * outcome to the precision plugin's `optimizerStep`.
+ * outcome to the precision plugin's `optimizerStep`. With gradient release active on the
+ * optimizer, the same run updates each parameter as its gradient is ready instead (no finite
+ * check, unscale, clipping or plugin `optimizerStep`).
  */
 export async function trainStep<B>(args: TrainStepArgs<B>): Promise<TrainStepResult> {
   const { backend, model, optimizer, precision, batches } = args;
   const started = performance.now();
   const params = model.parameters().filter((p) => p.requiresGrad);
-  optimizer.zeroGrad();
+  const release = activeRelease(args);
+  if (release === undefined) optimizer.zeroGrad();
 
   const losses: Tensor[] = [];
   const corrects: Tensor[] = [];
@@ -53,6 +83,23 @@ export async function trainStep<B>(args: TrainStepArgs<B>): Promise<TrainStepRes
     if (out.correct) corrects.push(out.correct);
     samples += out.count;
     precision.backward(batches.length > 1 ? loss.div(batches.length) : loss, params);
+  }
+  if (release !== undefined) {
+    const before = backend.memory({ resetPeak: true }).bytes;
+    await release.realize([...losses, ...corrects], backend);
+    const peakActivations = Math.max(0, backend.memory().peakBytes - before);
+    return report(args, started, losses, corrects, samples, {
+      gradientsFinite: true,
+      stepped: true,
+      norm: undefined,
+      memory: memoryByCategory(
+        backend,
+        model,
+        optimizer,
+        params.map((p) => p.grad),
+        peakActivations,
+      ),
+    });
   }
   precision.unscaleGradients(optimizer);
   const norm = precision.clipGradients(optimizer, args.gradientClipVal, args.gradientClipAlgorithm);
@@ -72,10 +119,6 @@ export async function trainStep<B>(args: TrainStepArgs<B>): Promise<TrainStepRes
 
   const gradientsFinite = finite ? (await finite.item()) === 1 : true;
   const stepped = await precision.optimizerStep(optimizer, { gradientsFinite });
-  let lossSum = 0;
-  for (const l of losses) lossSum += await l.item();
-  let correct = 0;
-  for (const c of corrects) correct += await c.item();
   const memory = memoryByCategory(
     backend,
     model,
@@ -83,6 +126,33 @@ export async function trainStep<B>(args: TrainStepArgs<B>): Promise<TrainStepRes
     params.map((p) => p.grad),
     peakActivations,
   );
+  return report(args, started, losses, corrects, samples, {
+    gradientsFinite,
+    stepped,
+    norm,
+    memory,
+  });
+}
+
+/** The step's result from its realized losses, correct counts and outcome. */
+async function report<B>(
+  args: TrainStepArgs<B>,
+  started: number,
+  losses: readonly Tensor[],
+  corrects: readonly Tensor[],
+  samples: number,
+  outcome: {
+    readonly gradientsFinite: boolean;
+    readonly stepped: boolean;
+    readonly norm: Tensor | undefined;
+    readonly memory: TrainStepResult['memory'];
+  },
+): Promise<TrainStepResult> {
+  const { gradientsFinite, stepped, norm, memory } = outcome;
+  let lossSum = 0;
+  for (const l of losses) lossSum += await l.item();
+  let correct = 0;
+  for (const c of corrects) correct += await c.item();
   const seconds = (performance.now() - started) / 1000;
   return {
     step: args.stepNumber,
@@ -94,7 +164,7 @@ export async function trainStep<B>(args: TrainStepArgs<B>): Promise<TrainStepRes
     gradientsFinite,
     stepped,
     gradNorm: norm ? await norm.item() : undefined,
-    lr: optimizer.paramGroups[0]?.lr ?? Number.NaN,
+    lr: args.optimizer.paramGroups[0]?.lr ?? Number.NaN,
     memory,
   };
 }

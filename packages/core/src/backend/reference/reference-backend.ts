@@ -15,7 +15,7 @@ import { formatShape, type Graph, shapeSize } from '../../graph/graph.js';
 import { inferNode } from '../../ops/infer.js';
 import { type HostTensor, hostOptimizerStep } from '../../optim/host-optimizer-step.js';
 import type { Backend, BackendCapabilities, DTypeSupport, Storage } from '../backend.js';
-import { type GraphPlan, planGraph } from './graph-plan.js';
+import { type GraphPlan, planGraph, planReleases } from './graph-plan.js';
 import { interpret } from './interpret.js';
 import type { Value } from './kernel.js';
 import { matmulValues } from './kernels/matmul.js';
@@ -140,7 +140,7 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
       return pool.memory(opts?.resetPeak === true);
     },
 
-    async run(graph, feeds) {
+    async run(graph, feeds, runOptions) {
       const plan = planFor(graph);
       stats.runs++;
       if (feeds.length !== graph.inputs.length) {
@@ -163,7 +163,8 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
         }
         return array;
       });
-      return interpret(graph, plan, data, pool);
+      const releases = planReleases(graph, plan, runOptions?.release ?? [], `${name}.run`);
+      return interpret(graph, plan, data, pool, releases);
     },
 
     async cast(storage, dtype) {

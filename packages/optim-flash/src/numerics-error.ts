@@ -1,0 +1,13 @@
+import { MixtError, markerCheck } from '@mixt/core';
+
+const MARKER = Symbol.for('mixt.error.NumericsError');
+
+/**
+ * Raised by `checkNumerics` when the learning rate is too small to change the largest-magnitude
+ * element of a parameter at its storage precision (flashoptim's `NumericsError`).
+ */
+export class NumericsError extends MixtError {
+  readonly [MARKER] = true;
+  override name = 'NumericsError';
+  static override isInstance = markerCheck<NumericsError>(MARKER);
+}
