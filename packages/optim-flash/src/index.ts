@@ -1,9 +1,11 @@
 // @mixt/optim-flash: FlashOptim-style optimizers. Barrel: re-exports only.
-export type { CastModelOptions, LayerSpec } from '@mixt/core';
+export type { CastModelOptions, GradientReleaseOptions, LayerSpec } from '@mixt/core';
 export {
   castModel,
   computeEccBits,
   dequantize,
+  enableGradientRelease,
+  GradientReleaseHandle,
   MOMENTUM_QUANT,
   quantize,
   reconstructFp32,

@@ -28,14 +28,12 @@ export function fp16FlushedEps(optimizer: Optimizer): { group: number; eps: numb
   optimizer.paramGroups.forEach((group, i) => {
     const eps = (group as { eps?: unknown }).eps;
     if (typeof eps !== 'number' || eps === 0) return;
-    // Only state stored as fp16 values of the parameter's shape (a plain moment) underflows;
-    // 8-bit codes with per-group scales (flash optimizers) are not affected by eps.
+    // What underflows is Adam's second moment stored as fp16 values (`exp_avg_sq`); 8-bit
+    // codes with per-group scales (flash optimizers) and fp32 state are not affected by eps.
     const fp16State = group.params.some(
       (p) =>
         p.dtype === 'float16' &&
-        optimizer
-          .stateLayoutOf(p)
-          .some((s) => s.dtype === 'float16' && s.shape.join(',') === p.shape.join(',')),
+        optimizer.stateLayoutOf(p).some((s) => s.name === 'exp_avg_sq' && s.dtype === 'float16'),
     );
     if (!fp16State) return;
     if (roundToDtype(eps, 'float16') === 0) out.push({ group: i, eps });

@@ -1,5 +1,12 @@
-import { isFloatDType, setBackend, type Tensor } from '@mixt/core';
-import { FlashPrecision, HalfPrecisionForAudio, MixedPrecision, PRECISIONS } from '@mixt/precision';
+import { fromArray, isFloatDType, Parameter, setBackend, type Tensor } from '@mixt/core';
+import { FlashAdamW } from '@mixt/optim-flash';
+import {
+  FlashPrecision,
+  fp16FlushedEps,
+  HalfPrecisionForAudio,
+  MixedPrecision,
+  PRECISIONS,
+} from '@mixt/precision';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAudioDataset, createDefaultModel } from '../task/index.js';
 import { PRECISION_TRAIN_DEFAULTS, TRAIN_DEFAULTS, trainDefaultsFor } from './train-config.js';
@@ -53,5 +60,15 @@ describe('mixt train precision plugins', () => {
     expect(trainDefaultsFor('bf16-true')).toEqual({ ...TRAIN_DEFAULTS, precision: 'bf16-true' });
     for (const mode of Object.keys(PRECISION_TRAIN_DEFAULTS))
       expect(Object.keys(PRECISIONS)).toContain(mode);
+  });
+});
+
+describe('fp16 eps check with flash optimizers', () => {
+  const fp16Param = () => new Parameter(fromArray(new Uint16Array([0x3c00]), { dtype: 'float16' }));
+  it('quantized flash moments are not flagged; unquantized fp16 ones are', () => {
+    expect(fp16FlushedEps(new FlashAdamW([fp16Param()]))).toEqual([]);
+    expect(fp16FlushedEps(new FlashAdamW([fp16Param()], { quantize: false }))).toEqual([
+      { group: 0, eps: 1e-8 },
+    ]);
   });
 });
