@@ -25,6 +25,30 @@ function mlp(core) {
   );
 }
 
+/**
+ * One Trainer step of the MLP on `mode`'s plugin (bf16-flash by default) with the optimizer
+ * `make` builds; gradient release when `release`. Returns the parts and the fit summary.
+ */
+async function trainOneStep(core, precision, { mode = 'bf16-flash', make, release = false }) {
+  const backend = core.createReferenceBackend();
+  const model = mlp(core);
+  const plugin = precision.createPrecisionPlugin(mode);
+  plugin.convertModule(model);
+  const optimizer = make(model.parameters());
+  const handle = release ? core.enableGradientRelease(model, optimizer) : undefined;
+  const trainer = new core.Trainer({ backend, precision: plugin, maxSteps: 1 });
+  const x = core.randn([8, 256], { seed: 2 });
+  const y = core.fromArray(Int32Array.from({ length: 8 }, (_, i) => i % 16));
+  const summary = await trainer.fit({
+    model,
+    optimizer,
+    step: (m, b) => ({ loss: core.crossEntropy(m.forward(b.x), b.y), count: 8 }),
+    trainData: () => [{ x, y }],
+  });
+  handle?.remove();
+  return { model, optimizer, trainer, summary };
+}
+
 async function memoryRows(core, flash, precision) {
   const configs = [
     { name: 'AdamW, 32-true', mode: '32-true', make: (p) => new core.AdamW(p), theory: 16 },
@@ -82,22 +106,11 @@ async function memoryRows(core, flash, precision) {
   const rows = [];
   for (const c of configs) {
     for (const release of c.gr === undefined ? [false] : [false, true]) {
-      const backend = core.createReferenceBackend();
-      const model = mlp(core);
-      const plugin = precision.createPrecisionPlugin(c.mode ?? 'bf16-flash');
-      plugin.convertModule(model);
-      const optimizer = c.make(model.parameters());
-      const handle = release ? core.enableGradientRelease(model, optimizer) : undefined;
-      const trainer = new core.Trainer({ backend, precision: plugin, maxSteps: 1 });
-      const x = core.randn([8, 256], { seed: 2 });
-      const y = core.fromArray(Int32Array.from({ length: 8 }, (_, i) => i % 16));
-      const summary = await trainer.fit({
-        model,
-        optimizer,
-        step: (m, b) => ({ loss: core.crossEntropy(m.forward(b.x), b.y), count: 8 }),
-        trainData: () => [{ x, y }],
+      const { model, summary } = await trainOneStep(core, precision, {
+        mode: c.mode,
+        make: c.make,
+        release,
       });
-      handle?.remove();
       const mem = summary.lastTrain.memory;
       const n = model.numParameters();
       const perParam = (mem.params + mem.grads + mem.optimizerState) / n;
@@ -162,19 +175,9 @@ async function checkpointRows(core, flash, precision) {
   const root = mkdtempSync(join(tmpdir(), 'mixt-bench-ckpt-'));
   try {
     for (const c of configs) {
-      const backend = core.createReferenceBackend();
-      const model = mlp(core);
-      const plugin = precision.createPrecisionPlugin(c.mode ?? 'bf16-flash');
-      plugin.convertModule(model);
-      const optimizer = c.make(model.parameters());
-      const trainer = new core.Trainer({ backend, precision: plugin, maxSteps: 1 });
-      const x = core.randn([8, 256], { seed: 2 });
-      const y = core.fromArray(Int32Array.from({ length: 8 }, (_, i) => i % 16));
-      await trainer.fit({
-        model,
-        optimizer,
-        step: (m, b) => ({ loss: core.crossEntropy(m.forward(b.x), b.y), count: 8 }),
-        trainData: () => [{ x, y }],
+      const { model, optimizer, trainer } = await trainOneStep(core, precision, {
+        mode: c.mode,
+        make: c.make,
       });
       const dir = join(root, String(rows.length));
       await core.saveTrainerCheckpoint(dir, { trainer, model, optimizer });

@@ -1,13 +1,18 @@
 import {
   AdamW,
+  castModel,
   castStorage,
   type DType,
+  enableGradientRelease,
   fromArray,
+  GELU,
+  Linear,
   MixtError,
   Module,
   manualSeed,
   Parameter,
   randn,
+  Sequential,
   SGD,
   setBackend,
   type Tensor,
@@ -280,18 +285,18 @@ describe('training behaviour (flashoptim test_optimizers)', () => {
     }
   });
 
-  it('FlashAdamW fp32 unquantized without master bits matches torch-semantics AdamW within 1e-5', async () => {
-    const init = await values(seeded(64, 9));
+  /** Ten steps of the same random gradients; final parameters within rtol 1e-5, atol 1e-7. */
+  async function expectSameTrajectory(
+    n: number,
+    seed: number,
+    makeFlash: (p: Parameter[]) => { step(): Promise<unknown> },
+    makeTorch: (p: Parameter[]) => { step(): Promise<unknown> },
+  ) {
+    const init = await values(seeded(n, seed));
     const [a, b] = [param(init, 'float32'), param(init, 'float32')];
-    const flash = new FlashAdamW([a], {
-      lr: 1e-2,
-      weightDecay: 0.1,
-      quantize: false,
-      masterWeightBits: null,
-    });
-    const plain = new AdamW([b], { lr: 1e-2, weight_decay: 0.1 });
+    const [flash, plain] = [makeFlash([a]), makeTorch([b])];
     for (let s = 0; s < 10; s++) {
-      const g = seeded(64, 100 + s);
+      const g = seeded(n, 100 * seed + s);
       a.grad = g;
       b.grad = g;
       await flash.step();
@@ -301,29 +306,25 @@ describe('training behaviour (flashoptim test_optimizers)', () => {
     va.forEach((v, i) => {
       expect(Math.abs(v - vb[i])).toBeLessThanOrEqual(1e-7 + 1e-5 * Math.abs(vb[i]));
     });
+  }
+
+  it('FlashAdamW fp32 unquantized without master bits matches torch-semantics AdamW', async () => {
+    await expectSameTrajectory(
+      64,
+      9,
+      (p) =>
+        new FlashAdamW(p, { lr: 1e-2, weightDecay: 0.1, quantize: false, masterWeightBits: null }),
+      (p) => new AdamW(p, { lr: 1e-2, weight_decay: 0.1 }),
+    );
   });
 
   it('FlashSGD fp32 without master bits matches torch SGD (momentum 0.9, dampening 0)', async () => {
-    const init = await values(seeded(32, 11));
-    const [a, b] = [param(init, 'float32'), param(init, 'float32')];
-    const flash = new FlashSGD([a], {
-      lr: 1e-2,
-      momentum: 0.9,
-      masterWeightBits: null,
-      quantize: false,
-    });
-    const plain = new SGD([b], { lr: 1e-2, momentum: 0.9 });
-    for (let s = 0; s < 10; s++) {
-      const g = seeded(32, 200 + s);
-      a.grad = g;
-      b.grad = g;
-      await flash.step();
-      await plain.step();
-    }
-    const [va, vb] = [await values(a), await values(b)];
-    va.forEach((v, i) => {
-      expect(Math.abs(v - vb[i])).toBeLessThanOrEqual(1e-7 + 1e-5 * Math.abs(vb[i]));
-    });
+    await expectSameTrajectory(
+      32,
+      11,
+      (p) => new FlashSGD(p, { lr: 1e-2, momentum: 0.9, masterWeightBits: null, quantize: false }),
+      (p) => new SGD(p, { lr: 1e-2, momentum: 0.9 }),
+    );
   });
 
   it('error correction increases precision: 32-bit < 24-bit < none (mean |Δθ − Δθ_fp32|)', async () => {
@@ -473,5 +474,42 @@ describe('config targets', () => {
     expect(() =>
       instantiateFlashOptimizer({ _target_: 'flashoptim.FlashAdamW', fused: false }, [param([1])]),
     ).toThrow(/fused false; expected true/);
+  });
+});
+
+describe('gradient release with a flash optimizer', () => {
+  it('FlashAdamW bf16/24: released updates equal a manual step(), bit for bit, and no grad is kept', async () => {
+    const build = () => {
+      manualSeed(5);
+      const model = castModel(new Sequential(new Linear(8, 16), new GELU(), new Linear(16, 4)), {
+        dtype: 'bfloat16',
+      });
+      return { model, opt: new FlashAdamW(model.parameters(), { lr: 1e-2 }) };
+    };
+    const x = randn([6, 8], { seed: 9 }).cast('bfloat16');
+    const lossOf = (m: Module) => (m.forward(x) as Tensor).cast('float32').pow(2).mean();
+    const manual = build();
+    const released = build();
+    const handle = enableGradientRelease(released.model, released.opt);
+    for (let s = 0; s < 3; s++) {
+      manual.opt.zeroGrad();
+      const a = lossOf(manual.model);
+      a.backward();
+      const before = await a.item(); // read before step() updates the weights it depends on
+      await manual.opt.step();
+      const b = lossOf(released.model);
+      b.backward();
+      await handle.realize([b]);
+      expect(await b.item()).toBe(before);
+    }
+    for (const [i, p] of released.model.parameters().entries()) {
+      const q = manual.model.parameters()[i];
+      expect(Array.from(await p.raw())).toEqual(Array.from(await q.raw()));
+      expect(Array.from(await released.opt.stateOf(p)!.error_bits.raw())).toEqual(
+        Array.from(await manual.opt.stateOf(q)!.error_bits.raw()),
+      );
+      expect(p.grad).toBeUndefined();
+    }
+    handle.remove();
   });
 });

@@ -74,7 +74,7 @@ export const TRAIN_OPTIMIZERS: Readonly<Record<string, TrainOptimizer>> = Object
         weightDecay: ctx.config.weightDecay,
         ...flash(ctx),
       }),
-    defaults: { lr: 3e-4, weightDecay: 0.1 },
+    defaults: { lr: 1e-3, weightDecay: 0.1 },
   },
   'flash-sgd': {
     summary: 'FlashSGD with momentum 0.9 (coupled L2 decay)',

@@ -11,14 +11,14 @@ export function realizedBytes(t: Tensor | undefined): number {
   return storage ? storage.size * DTYPES[storage.dtype].itemSize : 0;
 }
 
-/** Bytes of the optimizer state tensors (moments, momentum buffers). */
+/**
+ * Bytes of the LIVE optimizer state tensors (moments, momentum buffers, 8-bit codes and
+ * scales, error bits); not `stateDict()`, whose saved form may differ (flash optimizers).
+ */
 export function optimizerStateBytes(optimizer: Optimizer): number {
   let bytes = 0;
-  for (const entry of Object.values(optimizer.stateDict().state)) {
-    for (const value of Object.values(entry)) {
-      if (typeof value === 'object' && value !== null && 'node' in value)
-        bytes += realizedBytes(value as Tensor);
-    }
+  for (const p of optimizer.paramGroups.flatMap((g) => g.params)) {
+    for (const t of Object.values(optimizer.stateOf(p) ?? {})) bytes += realizedBytes(t);
   }
   return bytes;
 }
