@@ -9,6 +9,8 @@
  * and instantiated synchronously on first use; a runtime without WebAssembly SIMD fails there and
  * the JS loop runs instead (`flashKernelEngine()` reports which one).
  */
+import { rhoScaleTable } from '../ecc.js';
+import { dequantLevels, MOMENTUM_QUANT, VARIANCE_QUANT } from '../quantize.js';
 import { FLASH_WASM_BASE64 } from './flash-wasm.generated.js';
 
 type AdamKernel = (
@@ -32,6 +34,9 @@ type AdamKernel = (
   bc2: number,
   decay: number,
   wd: number,
+  tabM: number,
+  tabV: number,
+  tabR: number,
 ) => void;
 
 /** The exports of flash.wat. */
@@ -57,7 +62,10 @@ const MS = VC + CHUNK;
 const VS = MS + CHUNK_GROUPS * 2;
 const GR = VS + CHUNK_GROUPS * 2;
 const SCRATCH = GR + CHUNK * 4;
-const MEMORY_BYTES = SCRATCH + 256;
+const TAB_M = SCRATCH + CHUNK * 8 + CHUNK_GROUPS * 8;
+const TAB_V = TAB_M + 1024;
+const TAB_R = TAB_V + 1024;
+const MEMORY_BYTES = TAB_R + 1024;
 
 /** How the kernel reads the gradient region: fp32 values, bf16 bits or fp16 bits. */
 const GRAD_KIND = { float32: 0, bfloat16: 1, float16: 2 } as const;
@@ -113,6 +121,10 @@ export class FlashWasmEngine {
     this.vs = new Uint16Array(buffer, VS, CHUNK_GROUPS);
     this.gF32 = new Float32Array(buffer, GR, CHUNK);
     this.gU16 = new Uint16Array(buffer, GR, CHUNK);
+    // The decode tables of the JS kernels, by code byte: the same fp32 values, looked up.
+    new Float32Array(buffer, TAB_M, 256).set(dequantLevels(MOMENTUM_QUANT));
+    new Float32Array(buffer, TAB_V, 256).set(dequantLevels(VARIANCE_QUANT));
+    new Float32Array(buffer, TAB_R, 256).set(rhoScaleTable(127));
   }
 
   /** Runs one update over the whole parameter, chunk by chunk, in place. */
@@ -164,6 +176,9 @@ export class FlashWasmEngine {
         job.bc2,
         job.decay,
         job.wd,
+        TAB_M,
+        TAB_V,
+        TAB_R,
       );
       pd.set(this.p.subarray(0, len), off);
       ecc.set(this.e.subarray(0, len), off);

@@ -285,7 +285,7 @@ describe('flash wasm engine = JS fast path, bit for bit', () => {
       });
     }
   }
-  for (const n of [1, 31, 33, 70000]) {
+  for (const n of [0, 1, 31, 33, 32768, 70000]) {
     it(`edge values + random moments, n=${n} (partial groups, several chunks)`, () => {
       compareEngines({
         n,
