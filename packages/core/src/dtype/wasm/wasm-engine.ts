@@ -9,6 +9,7 @@
  * without WebAssembly SIMD fails validation there, and core falls back to the TS loops
  * (`conversionEngine()` reports which one runs).
  */
+import { lazyWasm } from '../../util/lazy-wasm.js';
 import { CONVERT_WASM_BASE64 } from './convert-wasm.generated.js';
 
 type Kernel = (src: number, dst: number, n: number) => void;
@@ -22,12 +23,6 @@ interface ConvertExports {
   readonly bf16_to_f32: Kernel;
   readonly f16_to_f32: Kernel;
   readonly f64_to_f32_odd: Kernel;
-}
-
-/** The part of the WebAssembly JS API used here (core's TS lib has no DOM types). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: object };
 }
 
 /** Elements per chunk. Regions (bytes): input f64-wide, then middle and output fp32-wide. */
@@ -151,23 +146,10 @@ export class WasmEngine {
   }
 }
 
-let engine: WasmEngine | null | undefined;
-let failure: string | undefined;
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function instantiate(): WasmEngine {
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!api) throw new Error('WebAssembly is not available in this runtime');
-  const module = new api.Module(decodeBase64(CONVERT_WASM_BASE64));
-  const { exports } = new api.Instance(module);
-  return new WasmEngine(exports as ConvertExports);
-}
+const module = lazyWasm(
+  CONVERT_WASM_BASE64,
+  (exports) => new WasmEngine(exports as ConvertExports),
+);
 
 /**
  * The wasm engine, instantiated on first call; null when this runtime cannot run it (no
@@ -175,18 +157,10 @@ function instantiate(): WasmEngine {
  * `wasmFailure()`.
  */
 export function wasmEngine(): WasmEngine | null {
-  if (engine === undefined) {
-    try {
-      engine = instantiate();
-    } catch (error) {
-      engine = null;
-      failure = error instanceof Error ? error.message : String(error);
-    }
-  }
-  return engine;
+  return module.get();
 }
 
 /** Why the wasm engine could not load (undefined when it loaded or was never tried). */
 export function wasmFailure(): string | undefined {
-  return failure;
+  return module.failure();
 }

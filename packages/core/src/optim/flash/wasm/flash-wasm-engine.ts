@@ -9,6 +9,7 @@
  * and instantiated synchronously on first use; a runtime without WebAssembly SIMD fails there and
  * the JS loop runs instead (`flashKernelEngine()` reports which one).
  */
+import { lazyWasm } from '../../../util/lazy-wasm.js';
 import { rhoScaleTable } from '../ecc.js';
 import { dequantLevels, MOMENTUM_QUANT, VARIANCE_QUANT } from '../quantize.js';
 import { FLASH_WASM_BASE64 } from './flash-wasm.generated.js';
@@ -43,12 +44,6 @@ type AdamKernel = (
 interface FlashExports {
   readonly memory: { readonly buffer: ArrayBuffer };
   readonly adam: AdamKernel;
-}
-
-/** The part of the WebAssembly JS API used here (core's TS lib has no DOM types). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: object };
 }
 
 /** Elements per chunk (a multiple of the 32-element group) and the regions' byte offsets. */
@@ -190,42 +185,21 @@ export class FlashWasmEngine {
   }
 }
 
-let engine: FlashWasmEngine | null | undefined;
-let failure: string | undefined;
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function instantiate(): FlashWasmEngine {
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!api) throw new Error('WebAssembly is not available in this runtime');
-  const module = new api.Module(decodeBase64(FLASH_WASM_BASE64));
-  const { exports } = new api.Instance(module);
-  return new FlashWasmEngine(exports as FlashExports);
-}
+const module = lazyWasm(
+  FLASH_WASM_BASE64,
+  (exports) => new FlashWasmEngine(exports as FlashExports),
+);
 
 /**
- * The flash wasm engine, instantiated on first call; null when this runtime cannot run it (no
+ * The wasm engine, instantiated on first call; null when this runtime cannot run it (no
  * WebAssembly, or no SIMD: the module then fails to compile). The reason is kept for
  * `flashWasmFailure()`.
  */
 export function flashWasmEngine(): FlashWasmEngine | null {
-  if (engine === undefined) {
-    try {
-      engine = instantiate();
-    } catch (error) {
-      engine = null;
-      failure = error instanceof Error ? error.message : String(error);
-    }
-  }
-  return engine;
+  return module.get();
 }
 
-/** Why the flash wasm engine could not load (undefined when it loaded or was never tried). */
+/** Why the wasm engine could not load (undefined when it loaded or was never tried). */
 export function flashWasmFailure(): string | undefined {
-  return failure;
+  return module.failure();
 }
