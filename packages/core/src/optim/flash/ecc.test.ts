@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { f32ToBf16Bits, f32ToF16Bits } from '../../dtype/convert-scalar.js';
 import { MixtError } from '../../errors/mixt-error.js';
+import { flashCases, h16, hex } from './__fixtures__/flash-vectors.js';
 import {
   computeEccBits,
   eccDecode1,
@@ -15,9 +13,6 @@ import {
   reconstructFp32,
 } from './ecc.js';
 import { f32Bits, f32FromBits } from './fp32.js';
-
-const dir =
-  process.env.MIXT_VECTORS_DIR ?? fileURLToPath(new URL('../../../vectors', import.meta.url));
 
 interface EccCase {
   kind: 'ecc';
@@ -32,12 +27,8 @@ interface EccCase {
   tags: string[];
 }
 
-const cases = (
-  JSON.parse(readFileSync(join(dir, 'flash.json'), 'utf8')) as { cases: { kind: string }[] }
-).cases.filter((c): c is EccCase => c.kind === 'ecc');
+const cases = flashCases<EccCase>('ecc');
 
-const hex = (s: string) => Number.parseInt(s, 16);
-const h16 = (b: number) => b.toString(16).padStart(4, '0');
 const h32 = (x: number) => (Number.isNaN(x) ? 'NaN' : f32Bits(x).toString(16).padStart(8, '0'));
 const dtypeOf = (c: EccCase): NarrowDType => (c.narrow_dtype === 'bf16' ? 'bfloat16' : 'float16');
 

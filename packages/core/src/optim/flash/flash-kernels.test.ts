@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { f32ToBf16Bits, f32ToF16Bits } from '../../dtype/convert-scalar.js';
 import { MixtError } from '../../errors/mixt-error.js';
+import { flashCases, h16, h32, hex } from './__fixtures__/flash-vectors.js';
 import { reconstructFp32 } from './ecc.js';
 import {
   type FlashAdamHyper,
@@ -14,11 +12,8 @@ import {
   flashSgdStep,
   type MomentStore,
 } from './flash-kernels.js';
-import { f16ToF32, f32Bits, f32FromBits } from './fp32.js';
+import { f16ToF32, f32FromBits } from './fp32.js';
 import { dequantize, MOMENTUM_QUANT, numGroups } from './quantize.js';
-
-const dir =
-  process.env.MIXT_VECTORS_DIR ?? fileURLToPath(new URL('../../../vectors', import.meta.url));
 
 interface AdamStepRecord {
   step: number;
@@ -49,13 +44,7 @@ interface AdamCase {
   steps: AdamStepRecord[];
 }
 
-const cases = (
-  JSON.parse(readFileSync(join(dir, 'flash.json'), 'utf8')) as { cases: { kind: string }[] }
-).cases.filter((c): c is AdamCase => c.kind === 'flash_adamw');
-
-const hex = (s: string) => Number.parseInt(s, 16);
-const h16 = (b: number) => b.toString(16).padStart(4, '0');
-const h32 = (x: number) => f32Bits(x).toString(16).padStart(8, '0');
+const cases = flashCases<AdamCase>('flash_adamw');
 
 function quantizedZeros(n: number, signed: boolean): MomentStore {
   return {

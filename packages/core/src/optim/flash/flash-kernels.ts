@@ -557,53 +557,45 @@ export function flashAdamStep(args: {
     expAvg.kind === 'quantized' &&
     expAvgSq.kind === 'quantized'
   ) {
+    const job = {
+      pd: param.data as Uint16Array,
+      grad: grad.data as Float32Array | Uint16Array,
+      gradDtype: grad.dtype,
+      ecc,
+      mc: expAvg.codes as Int8Array,
+      ms: expAvg.scales,
+      vc: expAvgSq.codes as Uint8Array,
+      vs: expAvgSq.scales,
+      ...{ b1, b2, omb1, omb2, lr, eps, bc1, bc2, decay, wd },
+    };
     const wasm = kernelMode === 'js' ? null : flashWasmEngine();
-    if (wasm !== null) {
-      wasm.adam({
-        pd: param.data as Uint16Array,
-        grad: grad.data as Float32Array | Uint16Array,
-        gradDtype: grad.dtype,
-        ecc,
-        mc: expAvg.codes as Int8Array,
-        ms: expAvg.scales,
-        vc: expAvgSq.codes as Uint8Array,
-        vs: expAvgSq.scales,
-        b1,
-        b2,
-        omb1,
-        omb2,
-        lr,
-        eps,
-        bc1,
-        bc2,
-        decay,
-        wd,
-      });
-      return;
+    if (wasm !== null) wasm.adam(job);
+    else {
+      const { pd, grad: g, mc, ms, vc, vs } = job;
+      adamFast(
+        new AdamFastJob(
+          pd,
+          g instanceof Float32Array ? g : null,
+          g instanceof Uint16Array ? g : null,
+          narrowToF32Table(grad.dtype === 'float16' ? 'float16' : 'bfloat16'),
+          ecc,
+          mc,
+          ms,
+          vc,
+          vs,
+          b1,
+          b2,
+          omb1,
+          omb2,
+          lr,
+          eps,
+          bc1,
+          bc2,
+          decay,
+          wd,
+        ),
+      );
     }
-    adamFast(
-      new AdamFastJob(
-        param.data as Uint16Array,
-        grad.data instanceof Float32Array ? grad.data : null,
-        grad.data instanceof Uint16Array ? grad.data : null,
-        narrowToF32Table(grad.dtype === 'float16' ? 'float16' : 'bfloat16'),
-        ecc,
-        expAvg.codes as Int8Array,
-        expAvg.scales,
-        expAvgSq.codes as Uint8Array,
-        expAvgSq.scales,
-        b1,
-        b2,
-        omb1,
-        omb2,
-        lr,
-        eps,
-        bc1,
-        bc2,
-        decay,
-        wd,
-      ),
-    );
     return;
   }
   for (let g = 0, off = 0; off < n; g++, off += GROUP_SIZE) {

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MixtError } from '../../errors/mixt-error.js';
+import { flashCases, hex } from './__fixtures__/flash-vectors.js';
 import { f16ToF32, f32Bits, f32FromBits } from './fp32.js';
 import {
   dequantize,
@@ -15,9 +13,6 @@ import {
   quantizeInto,
   VARIANCE_QUANT,
 } from './quantize.js';
-
-const dir =
-  process.env.MIXT_VECTORS_DIR ?? fileURLToPath(new URL('../../../vectors', import.meta.url));
 
 interface QuantCase {
   kind: 'quantize';
@@ -33,11 +28,8 @@ interface QuantCase {
   dequantized: string[];
 }
 
-const cases = (
-  JSON.parse(readFileSync(join(dir, 'flash.json'), 'utf8')) as { cases: { kind: string }[] }
-).cases.filter((c): c is QuantCase => c.kind === 'quantize');
+const cases = flashCases<QuantCase>('quantize');
 
-const hex = (s: string) => Number.parseInt(s, 16);
 const fromHex = (xs: string[]) => new Float32Array(xs.map((s) => f32FromBits(hex(s))));
 
 /** fp32 bits, with every NaN collapsed to one pattern so "any NaN" compares equal. */
