@@ -96,6 +96,10 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
         value: 'N',
         help: `validate every N steps, 0 = only at the end (default ${TRAIN_DEFAULTS.valInterval})`,
       },
+      'gradient-release': {
+        type: 'boolean',
+        help: 'update each parameter during backward and free its gradient at once (not with 16-mixed)',
+      },
       json: { type: 'boolean', help: 'print the summary as JSON' },
     },
     run: (flags, io, deps) =>
@@ -114,6 +118,7 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
           trainSize: str(flags['train-size']),
           valSize: str(flags['val-size']),
           valInterval: str(flags['val-interval']),
+          gradientRelease: flags['gradient-release'] === true ? true : undefined,
           json: flags.json === true,
         },
         io,

@@ -20,6 +20,8 @@ export interface TrainConfig {
   readonly trainSize: number;
   readonly valSize: number;
   readonly valInterval: number;
+  /** Update each parameter during the backward run and free its gradient at once. */
+  readonly gradientRelease: boolean;
 }
 
 /** The defaults: reach >= 90% validation accuracy on the built-in task in a few CPU minutes. */
@@ -38,6 +40,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   trainSize: 4096,
   valSize: 576,
   valInterval: 100,
+  gradientRelease: false,
 };
 
 /**

@@ -28,6 +28,11 @@ describe('mixt train', () => {
     [['--lr=-1'], "--lr '-1'; expected a number > 0"],
     [['--batch-size', '2.5'], "--batch-size '2.5'; expected an integer >= 1"],
     [['--precision', 'fp8'], "--precision: Precision 'fp8' is invalid; expected one of"],
+    [['--optimizer', 'adafactor'], "--optimizer 'adafactor'; expected one of adamw, flash-adamw"],
+    [
+      ['--precision', '16-mixed', '--gradient-release'],
+      "--gradient-release with precision '16-mixed'",
+    ],
     [
       ['--resume', '/nonexistent/run'],
       "--resume '/nonexistent/run' has no checkpoint/checkpoint.json",
@@ -95,6 +100,33 @@ describe('mixt train', () => {
     expect(flushed.stderr).toContain(
       'mixt train: fp16-true: AdamW parameter group 0 has eps 1e-8, which is 0 in float16',
     );
+  });
+
+  it('bf16-flash + flash-adamw with gradient release: grads are gone after the step, state is 8-bit', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mixt-flash-'));
+    dirs.push(out);
+    const run = await mixt(
+      'train',
+      '--precision',
+      'bf16-flash',
+      '--optimizer',
+      'flash-adamw',
+      '--gradient-release',
+      '--steps',
+      '2',
+      '--out',
+      out,
+      ...tiny,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Summary (bf16-flash, flash-adamw)');
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const memory = metrics.summary.lastTrain.memory;
+    expect(memory.grads).toBe(0);
+    // 2 B of bf16 weights; 2.125 B of 8-bit moments with scales plus 1 B of corrections.
+    expect(memory.optimizerState / (memory.params / 2)).toBeGreaterThan(3.1);
+    expect(memory.optimizerState / (memory.params / 2)).toBeLessThan(3.3);
+    expect(metrics.config).toMatchObject({ optimizer: 'flash-adamw', gradientRelease: true });
   });
 
   it('an unknown backend is exit 1 with the registry reason', async () => {

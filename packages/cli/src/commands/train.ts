@@ -7,6 +7,7 @@ import {
   CORE_VERSION,
   CosineAnnealing,
   crossEntropy,
+  enableGradientRelease,
   loadTrainerCheckpoint,
   MixtError,
   type Module,
@@ -54,6 +55,7 @@ export interface TrainFlags {
   readonly trainSize?: string;
   readonly valSize?: string;
   readonly valInterval?: string;
+  readonly gradientRelease?: boolean;
   readonly json?: boolean;
 }
 
@@ -86,7 +88,7 @@ function configFromFlags(
       ? (saved ?? TRAIN_DEFAULTS).optimizer
       : parseOptimizerFlag(flags.optimizer);
   const base = saved ?? trainDefaultsFor(precision, optimizer);
-  return {
+  const config: TrainConfig = {
     ...base,
     precision,
     optimizer,
@@ -105,7 +107,14 @@ function configFromFlags(
     trainSize: int('train-size', flags.trainSize, base.trainSize, 1),
     valSize: int('val-size', flags.valSize, base.valSize, 1),
     valInterval: int('val-interval', flags.valInterval, base.valInterval, 0),
+    gradientRelease: flags.gradientRelease ?? base.gradientRelease ?? false,
   };
+  if (config.gradientRelease && config.precision === '16-mixed') {
+    throw new UsageError(
+      "mixt train: --gradient-release with precision '16-mixed'; loss scaling must see every gradient before any update, expected another precision (bf16-mixed, a true or flash mode)",
+    );
+  }
+  return config;
 }
 
 /** On resume the run's own config wins; only `--steps` (and the output) may change. */
@@ -218,6 +227,7 @@ export async function trainCommand(
       : null,
     warn,
   });
+  if (config.gradientRelease) enableGradientRelease(model, optimizer, { warn });
   const scheduler = new CosineAnnealing(optimizer, {
     tMax: config.steps,
     warmupSteps: config.warmupSteps,
