@@ -238,6 +238,12 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
     return result;
   }
 
+  /** One parameter's update (gradient release), after its numerics check when enabled. */
+  override async stepParamNow(p: Tensor, grad: Tensor): Promise<void> {
+    if (this.checkNumerics) await this.checkParams([p]);
+    await super.stepParamNow(p, grad);
+  }
+
   #withGrad(): Tensor[] {
     return this.paramGroups.flatMap((g) => g.params.filter((p) => p.grad !== undefined));
   }

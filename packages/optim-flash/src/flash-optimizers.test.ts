@@ -513,3 +513,22 @@ describe('gradient release with a flash optimizer', () => {
     handle.remove();
   });
 });
+
+describe('checkNumerics under gradient release', () => {
+  it('each released update is checked first (NumericsError from inside the run)', async () => {
+    const w = param(new Array(32).fill(1));
+    class One extends Module {
+      readonly weight = w;
+      override forward(x: Tensor): Tensor {
+        return x.mul(this.weight.cast('float32'));
+      }
+    }
+    const model = new One();
+    const opt = new FlashLion(model.parameters(), { lr: 1e-7, checkNumerics: true });
+    const handle = enableGradientRelease(model, opt);
+    const loss = (model.forward(fromArray(new Float32Array(32).fill(1))) as Tensor).sum();
+    loss.backward();
+    await expect(handle.realize([loss])).rejects.toThrow(NumericsError);
+    handle.remove();
+  });
+});
