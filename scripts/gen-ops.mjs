@@ -17,6 +17,30 @@ const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.js'
 );
 const { OPS, OP_NAMES, DTYPE_NAMES, createReferenceBackend } = core;
 
+// @mixt/backend-ort's support table lives in its dist (built here; turbo caches it, and it
+// builds core first).
+execFileSync(
+  join(root, 'node_modules/.bin/turbo'),
+  ['run', 'build', '--filter=@mixt/backend-ort', '--output-logs=errors-only'],
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+);
+const ortPackage = await import(
+  pathToFileURL(join(root, 'packages/backend-ort/dist/index.js')).href
+).catch((error) => {
+  throw new Error(
+    `gen-ops: cannot load packages/backend-ort/dist (${error.message}); run pnpm build`,
+  );
+});
+const { ORT_OP_SUPPORT, createOrtBackend } = ortPackage;
+
+/** How the ort backend computes an op, from its `compute` field. */
+const ORT_COMPUTE = {
+  exact: 'copies or selects stored values (nothing rounded)',
+  once: "rounds once from the exact value (core's cast semantics)",
+  fp32: 'float32 inside for float32 and half nodes (halves rounded by an explicit Cast pair), float64 for float64 nodes',
+  f64: 'float64 inside for every float dtype (Cast in, op in double, Cast out)',
+};
+
 /**
  * One column per backend. `ops(name)` says how the backend runs an op: `native` (its own
  * kernel), `emulated` (composed from other ops or via a round trip; say how in `notes`) or
@@ -24,11 +48,24 @@ const { OPS, OP_NAMES, DTYPE_NAMES, createReferenceBackend } = core;
  *
  * - reference: its kernel table is `satisfies Record<OpName, Kernel>`, so every op is native
  *   by construction (a missing op does not compile).
- * - Later backends (@mixt/backend-tfjs, issue 7; @mixt/backend-ort, issue 6) add a column here
- *   that reads their exported kernel/emitter table (`Partial<Record<OpName, ...>>`).
+ * - ort (@mixt/backend-ort): its exported `ORT_OP_SUPPORT` table (`satisfies Record<OpName, …>`)
+ *   says native (one ONNX op) or emulated (a composition), the ONNX ops and the precision inside.
+ * - Later backends (@mixt/backend-tfjs, issue 7) add a column here that reads their exported
+ *   kernel table (`Partial<Record<OpName, ...>>`).
  */
 const BACKENDS = [
   { name: 'reference', ops: () => 'native', notes: {}, create: createReferenceBackend },
+  {
+    name: 'ort',
+    ops: (op) => ORT_OP_SUPPORT[op]?.support ?? 'missing',
+    notes: Object.fromEntries(
+      Object.entries(ORT_OP_SUPPORT).map(([op, row]) => [
+        op,
+        `${row.onnx}; ${ORT_COMPUTE[row.compute]}`,
+      ]),
+    ),
+    create: () => createOrtBackend(),
+  },
 ];
 
 const cell = (value) => String(value).replaceAll('|', '\\|');

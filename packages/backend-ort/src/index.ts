@@ -1,5 +1,15 @@
 /**
- * @mixt/backend-ort — not implemented yet (issue 6). The package exists so the workspace, its
- * build and its exports map are in place; it exports nothing today.
+ * @mixt/backend-ort — the onnxruntime-node backend of mixt: each graph compiles to one ONNX
+ * model and runs as one `InferenceSession.run`, with exact half semantics.
  */
-export {};
+export { type CompiledModel, compileGraph, IR_VERSION, OPSET } from './compile.js';
+export {
+  createOrtBackend,
+  cudaMissingError,
+  loadOrtBackend,
+  ORT_CUDA_DOCS,
+  type OrtBackend,
+  type OrtBackendOptions,
+  type OrtRunStats,
+} from './ort-backend.js';
+export { ORT_OP_SUPPORT, type OrtOpSupport } from './support.js';

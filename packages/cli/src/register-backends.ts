@@ -1,3 +1,4 @@
+import { loadOrtBackend } from '@mixt/backend-ort';
 import {
   type BackendFactory,
   BackendPriority,
@@ -21,11 +22,22 @@ export interface KnownBackend {
  */
 export const KNOWN_BACKENDS: readonly KnownBackend[] = [
   { name: 'reference', factory: createReferenceBackend, priority: BackendPriority.reference },
-  // Backend packages go here once they export a factory. Today @mixt/backend-tfjs (no issue filed yet)
-  // and @mixt/backend-ort (issue 6) are placeholders that export nothing, so nothing is
-  // imported from them yet:
+  // onnxruntime-node on the CPU provider (bundled binaries), and on CUDA when its files are
+  // installed (ONNXRUNTIME_NODE_INSTALL=cuda12). ort-cuda ranks above ort, so 'auto' takes
+  // the GPU when it loads and otherwise passes over it with the setup error as the reason.
+  {
+    name: 'ort-cuda',
+    factory: () => loadOrtBackend({ executionProvider: 'cuda' }),
+    priority: BackendPriority.ort + 1,
+  },
+  {
+    name: 'ort',
+    factory: () => loadOrtBackend(),
+    priority: BackendPriority.ort,
+  },
+  // @mixt/backend-tfjs (no issue filed yet) is a placeholder that exports nothing; once it
+  // exports a factory:
   //   { name: 'tfjs', factory: () => createTfjsBackend(), priority: BackendPriority.tfjs },
-  //   { name: 'ort', factory: () => createOrtBackend(), priority: BackendPriority.ort },
 ];
 
 /**

@@ -1,14 +1,17 @@
-import { BackendPriority, createBackendRegistry } from '@mixt/core';
+import { BackendPriority, createBackendRegistry, createReferenceBackend } from '@mixt/core';
 import { describe, expect, it } from 'vitest';
 import { dtypeSupport, fakeBackend } from '../__fixtures__/fake-backend.js';
 import { memoryIo } from '../cli-io.js';
-import { registerKnownBackends } from '../register-backends.js';
 import { runCli } from '../run-cli.js';
 import { type BackendsReport, backendsCommand } from './backends.js';
 
-/** A fresh registry: reference, a loading GPU-ish fake, a broken one and an explicit-only one. */
+/**
+ * A fresh registry: reference, a loading GPU-ish fake, a broken one and an explicit-only one
+ * (not the real ort backends of KNOWN_BACKENDS: register-backends.test.ts covers those).
+ */
 function registry(env: Record<string, string | undefined> = {}) {
-  const r = registerKnownBackends(createBackendRegistry({ env, warn: () => {} }));
+  const r = createBackendRegistry({ env, warn: () => {} });
+  r.register('reference', createReferenceBackend, BackendPriority.reference);
   r.register(
     'fast',
     () =>

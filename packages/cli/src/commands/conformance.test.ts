@@ -99,10 +99,14 @@ describe('mixt conformance: exit codes', () => {
     const registry = registerKnownBackends(
       createBackendRegistry({ env: {}, warn: (m) => notices.push(m) }),
     );
-    registry.register('broken', () => Promise.reject(new Error('no GPU')), BackendPriority.ort);
+    registry.register(
+      'broken',
+      () => Promise.reject(new Error('no GPU')),
+      BackendPriority.ort + 10,
+    );
     const { code, stdout } = await conformance({ backend: 'auto', registry, only: 'casts' });
     expect(code).toBe(0);
-    expect(stdout).toContain("Conformance of backend 'reference'");
+    expect(stdout).toContain("Conformance of backend 'ort'");
     expect(notices.join('\n')).toContain('[broken] no GPU');
   });
 
@@ -132,7 +136,7 @@ describe('mixt conformance: exit codes', () => {
       groups: { group: string }[];
       results: { id: string; status: string }[];
     };
-    expect(report.backend).toBe('reference');
+    expect(report.backend).toBe('ort');
     expect(report.total.fail).toBe(0);
     expect(report.groups.map((g) => g.group)).toEqual(['matmul']);
     expect(report.results).toHaveLength(report.total.pass + report.total.fail + report.total.skip);
@@ -148,7 +152,10 @@ describe('mixt conformance: exit codes', () => {
 
 describe('mixt conformance: usage errors exit 2', () => {
   it.each([
-    [['--backend', 'nope'], "--backend 'nope' is not registered; valid backends: auto, reference"],
+    [
+      ['--backend', 'nope'],
+      "--backend 'nope' is not registered; valid backends: auto, ort-cuda, ort, reference",
+    ],
     [['--vectors', '/no/such/dir'], "--vectors '/no/such/dir' is not a directory"],
     [['--only', 'no-such-group'], "--only 'no-such-group': conformance: 'only' entries"],
   ])('%j', async (args, message) => {
