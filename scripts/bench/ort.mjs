@@ -114,7 +114,6 @@ export async function benchOrtTrain({ modes = MODES, steps = 8, batchSize = 32 }
     split: 'train',
     cache: true,
   });
-  const batches = [...data.batches(batchSize, { shuffle: false })];
   for (const mode of modes) {
     const row = { mode };
     for (const [name, make] of [

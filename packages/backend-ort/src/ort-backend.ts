@@ -4,6 +4,7 @@ import {
   type BackendCapabilities,
   BackendError,
   bf16ToF32,
+  checkUpload,
   DTYPE_NAMES,
   DTYPES,
   type DType,
@@ -17,7 +18,6 @@ import {
   hostOptimizerStep,
   inferNode,
   isDType,
-  isStorageOf,
   type MemoryInfo,
   ShapeMismatchError,
   type Storage,
@@ -304,34 +304,8 @@ export function createOrtBackend(options: OrtBackendOptions = {}): OrtBackend {
 
     upload(data, dtype, shape) {
       checkOpen('upload');
-      const where = `${name}.upload`;
-      if (!isDType(dtype)) {
-        throw new DtypeError(
-          `${where}: argument 'dtype' is ${JSON.stringify(dtype)}; expected one of ${DTYPE_NAMES.join(', ')}`,
-        );
-      }
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        throw new ShapeMismatchError(
-          `${where}: argument 'shape' is ${JSON.stringify(shape)}; expected an array of non-negative integers`,
-        );
-      }
-      if (!isStorageOf(data, dtype)) {
-        const got = (data as object | null)?.constructor?.name ?? String(data);
-        throw new DtypeError(
-          `${where}: argument 'data' is a ${got}; expected a ${DTYPES[dtype].storage} for dtype ${dtype}`,
-        );
-      }
+      checkUpload(`${name}.upload`, data, dtype, shape);
       const array = data as StorageArray;
-      if (array.length !== shapeSize(shape)) {
-        throw new ShapeMismatchError(
-          `${where}: argument 'data' has ${array.length} elements; expected ${shapeSize(shape)} for shape ${formatShape(shape)}`,
-        );
-      }
-      if (dtype === 'bool') {
-        const bad = array.findIndex((v: number) => v !== 0 && v !== 1);
-        if (bad >= 0)
-          throw new DtypeError(`${where}: bool data[${bad}] is ${array[bad]}; expected 0 or 1`);
-      }
       const copy: HostArray =
         dtype === 'bfloat16'
           ? bf16Container(array as Uint16Array)

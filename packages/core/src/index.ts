@@ -32,6 +32,7 @@ export type {
   BackendStatus,
 } from './backend/backend-registry.js';
 export { BackendRegistry, createBackendRegistry } from './backend/backend-registry.js';
+export { checkUpload } from './backend/check-upload.js';
 export {
   defaultBackendRegistry,
   getBackend,

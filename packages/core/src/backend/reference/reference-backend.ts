@@ -1,20 +1,13 @@
 import { castStorage } from '../../dtype/convert.js';
-import {
-  allocStorage,
-  DTYPE_NAMES,
-  DTYPES,
-  type DType,
-  isDType,
-  isStorageOf,
-  type StorageArray,
-} from '../../dtype/dtypes.js';
+import { allocStorage, DTYPE_NAMES, type DType, isDType } from '../../dtype/dtypes.js';
 import { BackendError } from '../../errors/backend-error.js';
 import { DtypeError } from '../../errors/dtype-error.js';
 import { ShapeMismatchError } from '../../errors/shape-mismatch-error.js';
-import { formatShape, type Graph, shapeSize } from '../../graph/graph.js';
+import { formatShape, type Graph } from '../../graph/graph.js';
 import { inferNode } from '../../ops/infer.js';
 import { type HostTensor, hostOptimizerStep } from '../../optim/host-optimizer-step.js';
 import type { Backend, BackendCapabilities, DTypeSupport, Storage } from '../backend.js';
+import { checkUpload } from '../check-upload.js';
 import { type GraphPlan, planGraph, planReleases } from './graph-plan.js';
 import { interpret } from './interpret.js';
 import type { Value } from './kernel.js';
@@ -49,38 +42,6 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   // No fused kernels: optimizerStep is core's host implementation.
   fusedOptimizers: Object.freeze([]),
 });
-
-/** Checks an upload's dtype, shape and array, naming the argument, the value and the expectation. */
-function checkUpload(where: string, data: unknown, dtype: DType, shape: readonly number[]): void {
-  if (!isDType(dtype)) {
-    throw new DtypeError(
-      `${where}: argument 'dtype' is ${JSON.stringify(dtype)}; expected one of ${DTYPE_NAMES.join(', ')}`,
-    );
-  }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeMismatchError(
-      `${where}: argument 'shape' is ${JSON.stringify(shape)}; expected an array of non-negative integers`,
-    );
-  }
-  if (!isStorageOf(data, dtype)) {
-    const got = (data as object | null)?.constructor?.name ?? String(data);
-    throw new DtypeError(
-      `${where}: argument 'data' is a ${got}; expected a ${DTYPES[dtype].storage} for dtype ${dtype}`,
-    );
-  }
-  const array = data as StorageArray;
-  if (array.length !== shapeSize(shape)) {
-    throw new ShapeMismatchError(
-      `${where}: argument 'data' has ${array.length} elements; expected ${shapeSize(shape)} for shape ${formatShape(shape)}`,
-    );
-  }
-  if (dtype === 'bool') {
-    const bad = array.findIndex((v: number) => v !== 0 && v !== 1);
-    if (bad >= 0) {
-      throw new DtypeError(`${where}: bool data[${bad}] is ${array[bad]}; expected 0 or 1`);
-    }
-  }
-}
 
 /**
  * Creates the reference backend, the oracle of mixt: a pure-TypeScript interpreter over real
