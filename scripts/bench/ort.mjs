@@ -93,19 +93,8 @@ export async function benchOrtMatmul({ sizes = [256, 512, 1024, 2048], refMax = 
   return rows;
 }
 
-const MODES = [
-  '32-true',
-  '64-true',
-  '16-mixed',
-  'bf16-mixed',
-  'fp16-true',
-  'bf16-true',
-  'fp16-flash',
-  'bf16-flash',
-];
-
 /** @returns {Promise<object[]>} training rows */
-export async function benchOrtTrain({ modes = MODES, steps = 8, batchSize = 32 } = {}) {
+export async function benchOrtTrain({ modes, steps = 8, batchSize = 32 } = {}) {
   const { core, ortBackend, precision, cli } = await load();
   const rows = [];
   const data = cli.createAudioDataset({
@@ -114,7 +103,7 @@ export async function benchOrtTrain({ modes = MODES, steps = 8, batchSize = 32 }
     split: 'train',
     cache: true,
   });
-  for (const mode of modes) {
+  for (const mode of modes ?? Object.keys(precision.PRECISIONS)) {
     const row = { mode };
     for (const [name, make] of [
       ['ort', () => ortBackend.createOrtBackend()],
@@ -123,19 +112,14 @@ export async function benchOrtTrain({ modes = MODES, steps = 8, batchSize = 32 }
       const backend = make();
       // Fresh tensors per backend: a realized batch belongs to the backend that ran it.
       const batches = [...data.batches(batchSize, { shuffle: false })];
-      const resolved = precision.resolveTrainerCfg(
-        { precision: mode },
-        { keepFp32: ['frontEnd.*'] },
-      );
-      const plugin =
-        resolved.plugins?.[0] ??
-        precision.createPrecisionPlugin(mode, { keepFp32: ['frontEnd.*'] });
+      // The plugin and AdamW eps `mixt train` uses for this mode.
+      const plugin = cli.precisionPluginFor(mode, () => {});
       const model = plugin.convertModule(
         plugin.moduleInitContext(() => cli.createDefaultModel({ seed: 0 })),
       );
       const optimizer = new core.AdamW(model.parameters(), {
         lr: 1e-3,
-        eps: mode.startsWith('fp16') ? 1e-4 : 1e-8,
+        eps: cli.trainDefaultsFor(mode).eps,
       });
       const trainer = new core.Trainer({ backend, precision: plugin, maxSteps: steps + 2 });
       await trainer.setup(model);

@@ -8,26 +8,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MODES = [
-  '32-true',
-  '64-true',
-  '16-mixed',
-  'bf16-mixed',
-  'fp16-true',
-  'bf16-true',
-  'fp16-flash',
-  'bf16-flash',
-];
 const MiB = 2 ** 20;
 
 /** @returns {Promise<object[]>} rows */
-export async function benchPrecision({ modes = MODES, args = [] } = {}) {
+export async function benchPrecision({ modes, args = [] } = {}) {
   const core = await import('../../packages/core/dist/index.js');
   const cli = await import('../../packages/cli/dist/index.js');
+  const { PRECISIONS } = await import('../../packages/precision/dist/index.js');
   const root = mkdtempSync(join(tmpdir(), 'mixt-bench-precision-'));
   const rows = [];
   try {
-    for (const mode of modes) {
+    for (const mode of modes ?? Object.keys(PRECISIONS)) {
       const io = cli.memoryIo({});
       const registry = core.createBackendRegistry({ env: {} });
       registry.register('reference', core.createReferenceBackend, 0);

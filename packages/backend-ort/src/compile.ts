@@ -6,6 +6,7 @@ import {
   type Graph,
   type GraphNode,
   shapeSize,
+  stridedOffsets,
   stridesOf,
 } from '@mixt/core';
 import {
@@ -482,7 +483,7 @@ export function compileGraph(graph: Graph, extraOutputs: readonly number[] = [])
         const strides = stridesOf(node.shape);
         const dyShape = ins[0].shape;
         const offset = begin.reduce((s, v, i) => s + v * strides[i], 0);
-        const targets = offsets(
+        const targets = stridedOffsets(
           dyShape,
           strides.map((s, i) => s * step[i]),
           offset,
@@ -561,25 +562,6 @@ function internalValues(data: ArrayLike<number>, dtype: DType): ArrayLike<number
   if (dtype === 'bfloat16') return bf16ToF32(data as Uint16Array);
   if (dtype === 'float16') return f16ToF32(data as Uint16Array);
   return data;
-}
-
-/** Flat offsets of every element of `shape` read with `strides` from `offset`. */
-function offsets(shape: readonly number[], strides: readonly number[], offset: number): number[] {
-  const n = shapeSize(shape);
-  const out = new Array<number>(n);
-  const index = new Array<number>(shape.length).fill(0);
-  let at = offset;
-  for (let i = 0; i < n; i++) {
-    out[i] = at;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      index[d]++;
-      at += strides[d];
-      if (index[d] < shape[d]) break;
-      at -= strides[d] * shape[d];
-      index[d] = 0;
-    }
-  }
-  return out;
 }
 
 type K = (v: number) => string;

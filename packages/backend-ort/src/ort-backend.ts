@@ -15,7 +15,7 @@ import {
   type Graph,
   type GraphNode,
   type HostTensor,
-  hostOptimizerStep,
+  hostOptimizerStepOn,
   inferNode,
   isDType,
   type MemoryInfo,
@@ -413,21 +413,7 @@ export function createOrtBackend(options: OrtBackendOptions = {}): OrtBackend {
         data: storageArray(s, where),
         dtype: s.dtype,
       });
-      const state: Record<string, HostTensor> = {};
-      for (const [key, s] of Object.entries(request.state))
-        state[key] = host(s, `optimizerStep: state '${key}'`);
-      const param = host(request.param, "optimizerStep: argument 'param'");
-      const grad = host(request.grad, "optimizerStep: argument 'grad'");
-      hostOptimizerStep(
-        request.algorithm,
-        request.hyper,
-        request.step,
-        param.data,
-        param.dtype,
-        grad.data,
-        grad.dtype,
-        state,
-      );
+      const { param, state } = hostOptimizerStepOn(request, host);
       // bf16 storages were converted to bit arrays for the update: write the results back.
       const writeBack = (s: Storage, t: HostTensor) => {
         if (s.dtype === 'bfloat16')

@@ -28,6 +28,7 @@ export {
   TRAIN_DEFAULTS,
   trainDefaultsFor,
 } from './commands/train-config.js';
+export { precisionPluginFor } from './commands/train-precision.js';
 export type { Align, Cell, TableOptions } from './format-table.js';
 export { formatTable } from './format-table.js';
 export type { FlagSpec, FlagSpecs, ParsedFlags } from './parse-command-args.js';

@@ -70,7 +70,7 @@ export { dtypeWithScalar, floatDtypeFor, leastUpperDtype } from './dtype/promoti
 export * from './errors/index.js';
 export { graphCacheStats, lowerGraph } from './graph/cache-key.js';
 export type { Graph, GraphNode } from './graph/graph.js';
-export { formatShape, shapeSize, stridesOf } from './graph/graph.js';
+export { formatShape, shapeSize, stridedOffsets, stridesOf } from './graph/graph.js';
 export { LazyNode } from './graph/node.js';
 export { verifyGraph } from './graph/verify.js';
 export type { GELUOptions } from './nn/activations.js';
@@ -172,6 +172,7 @@ export {
 } from './optim/gradient-release.js';
 export type {
   ElementwiseUpdateRule,
+  HostStepTensors,
   HostTensor,
   StoredUpdateContext,
   StoredUpdateRule,
@@ -182,6 +183,7 @@ export type {
 export {
   fmaF32,
   hostOptimizerStep,
+  hostOptimizerStepOn,
   registerUpdateRule,
   updateRuleNames,
 } from './optim/host-optimizer-step.js';

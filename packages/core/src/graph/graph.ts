@@ -54,3 +54,31 @@ export function stridesOf(shape: readonly number[]): number[] {
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
+
+/**
+ * Source offsets of every element of `shape` (row-major order) under `strides` and `offset`:
+ * the index map of a strided view (broadcast, permute, expand, slice), for any backend.
+ */
+export function stridedOffsets(
+  shape: readonly number[],
+  strides: readonly number[],
+  offset = 0,
+): Int32Array {
+  const n = shapeSize(shape);
+  const out = new Int32Array(n);
+  const rank = shape.length;
+  const index = new Array<number>(rank).fill(0);
+  let at = offset;
+  for (let i = 0; i < n; i++) {
+    out[i] = at;
+    // Odometer step: bump the last dim, carrying into earlier dims when one wraps.
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      at += strides[d];
+      if (index[d] < shape[d]) break;
+      at -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}

@@ -1,3 +1,4 @@
+import type { OptimizerStepRequest, Storage } from '../backend/backend.js';
 import { castStorage } from '../dtype/convert.js';
 import { type DType, isFloatDType, type StorageArray } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
@@ -361,4 +362,38 @@ export function hostOptimizerStep(
   });
   fromWork(workParam, p, work);
   for (const [name, arr] of workState) fromWork(arr, state[name], work);
+}
+
+/** The host tensors `hostOptimizerStepOn` updated: the parameter and each state tensor. */
+export interface HostStepTensors {
+  readonly param: HostTensor;
+  readonly state: Readonly<Record<string, HostTensor>>;
+}
+
+/**
+ * `Backend.optimizerStep` for a backend whose storages are host arrays: resolves the request's
+ * storages with `host` (which names the argument in its errors) and runs `hostOptimizerStep`
+ * on them in place. Returns the host tensors, for a backend whose `host` made converted copies
+ * (e.g. emulated bf16) and has to write them back.
+ */
+export function hostOptimizerStepOn(
+  request: OptimizerStepRequest,
+  host: (storage: Storage, where: string) => HostTensor,
+): HostStepTensors {
+  const state: Record<string, HostTensor> = {};
+  for (const [key, s] of Object.entries(request.state))
+    state[key] = host(s, `optimizerStep: state '${key}'`);
+  const param = host(request.param, "optimizerStep: argument 'param'");
+  const grad = host(request.grad, "optimizerStep: argument 'grad'");
+  hostOptimizerStep(
+    request.algorithm,
+    request.hyper,
+    request.step,
+    param.data,
+    param.dtype,
+    grad.data,
+    grad.dtype,
+    state,
+  );
+  return { param, state };
 }

@@ -5,7 +5,7 @@ import { DtypeError } from '../../errors/dtype-error.js';
 import { ShapeMismatchError } from '../../errors/shape-mismatch-error.js';
 import { formatShape, type Graph } from '../../graph/graph.js';
 import { inferNode } from '../../ops/infer.js';
-import { type HostTensor, hostOptimizerStep } from '../../optim/host-optimizer-step.js';
+import { hostOptimizerStepOn } from '../../optim/host-optimizer-step.js';
 import type { Backend, BackendCapabilities, DTypeSupport, Storage } from '../backend.js';
 import { checkUpload } from '../check-upload.js';
 import { type GraphPlan, planGraph, planReleases } from './graph-plan.js';
@@ -146,22 +146,7 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
     },
 
     async optimizerStep(request) {
-      const state: Record<string, HostTensor> = {};
-      for (const [key, s] of Object.entries(request.state)) {
-        state[key] = value(s, `optimizerStep: state '${key}'`);
-      }
-      const param = value(request.param, "optimizerStep: argument 'param'");
-      const grad = value(request.grad, "optimizerStep: argument 'grad'");
-      hostOptimizerStep(
-        request.algorithm,
-        request.hyper,
-        request.step,
-        param.data,
-        param.dtype,
-        grad.data,
-        grad.dtype,
-        state,
-      );
+      hostOptimizerStepOn(request, value);
     },
 
     dispose() {

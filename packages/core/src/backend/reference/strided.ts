@@ -1,36 +1,14 @@
 import { allocStorage, type StorageArray } from '../../dtype/dtypes.js';
-import { shapeSize, stridesOf } from '../../graph/graph.js';
+import { shapeSize, stridedOffsets, stridesOf } from '../../graph/graph.js';
+
+export { stridedOffsets };
+
 import type { Value } from './kernel.js';
 
 /**
  * Strided views, the one mechanism behind broadcasting, permute, expand, slice and the reduce
  * index map: an element at multi-index `i` of `shape` lives at `offset + Σ i[d]·strides[d]`.
  */
-
-/** Source offsets of every element of `shape` (row-major order) under `strides` and `offset`. */
-export function stridedOffsets(
-  shape: readonly number[],
-  strides: readonly number[],
-  offset = 0,
-): Int32Array {
-  const n = shapeSize(shape);
-  const out = new Int32Array(n);
-  const rank = shape.length;
-  const index = new Array<number>(rank).fill(0);
-  let at = offset;
-  for (let i = 0; i < n; i++) {
-    out[i] = at;
-    // Odometer step: bump the last dim, carrying into earlier dims when one wraps.
-    for (let d = rank - 1; d >= 0; d--) {
-      index[d]++;
-      at += strides[d];
-      if (index[d] < shape[d]) break;
-      at -= strides[d] * shape[d];
-      index[d] = 0;
-    }
-  }
-  return out;
-}
 
 /**
  * Strides that read a tensor of `shape` as if it had the (numpy-broadcast) shape `outShape`:

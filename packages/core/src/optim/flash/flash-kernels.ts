@@ -202,12 +202,25 @@ function checkMoment(
 
 /** fp32 gradient values of elements [off, off+count) into G. */
 function loadGrad(grad: FlashGrad, off: number, count: number): void {
-  const d = grad.data;
-  if (grad.dtype === 'float32' || grad.dtype === 'float64') {
-    for (let i = 0; i < count; i++) G[i] = d[off + i];
+  loadFloats(grad.data, grad.dtype, off, count, G);
+}
+
+/**
+ * Elements [off, off+count) of a float array as fp32 into `dst`: fp32/f64 copied (f64 rounded
+ * by the Float32Array store), bf16/fp16 bit patterns decoded through the exact table.
+ */
+function loadFloats(
+  d: Float32Array | Float64Array | Uint16Array,
+  dtype: FlashGrad['dtype'],
+  off: number,
+  count: number,
+  dst: Float32Array,
+): void {
+  if (dtype === 'float32' || dtype === 'float64') {
+    for (let i = 0; i < count; i++) dst[i] = d[off + i];
   } else {
-    const table = narrowToF32Table(grad.dtype);
-    for (let i = 0; i < count; i++) G[i] = table[d[off + i]];
+    const table = narrowToF32Table(dtype);
+    for (let i = 0; i < count; i++) dst[i] = table[d[off + i]];
   }
 }
 
@@ -301,13 +314,7 @@ function loadMoment(
     }
     return;
   }
-  const d = store.data;
-  if (store.dtype === 'float32') {
-    for (let i = 0; i < count; i++) dst[i] = d[off + i];
-  } else {
-    const table = narrowToF32Table(store.dtype);
-    for (let i = 0; i < count; i++) dst[i] = table[d[off + i]];
-  }
+  loadFloats(store.data, store.dtype, off, count, dst);
 }
 
 /**
