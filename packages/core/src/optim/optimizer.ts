@@ -93,6 +93,8 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
   readonly defaults: Readonly<H>;
   readonly #spec: OptimizerSpec<H>;
   readonly #state = new Map<Tensor, ParamState>();
+  /** Each parameter's group and global index (gradient release looks one up per parameter). */
+  readonly #where = new Map<Tensor, { group: ParamGroup<H>; index: number }>();
   #stepCount = 0;
 
   constructor(params: ParamsInput<H>, defaults: H, spec: OptimizerSpec<H>) {
@@ -162,6 +164,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
     const group = { ...this.defaults, ...definedOnly(input), params } as ParamGroup<H>;
     this.#spec.validate(group);
     this.paramGroups.push(group);
+    for (const p of params) this.#where.set(p, { group, index: this.#where.size });
   }
 
   /**
@@ -209,19 +212,14 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
    * realized first when needed. Does not count as a `step()` (`stepCount` is unchanged).
    */
   async stepParamNow(p: Tensor, grad: Tensor): Promise<void> {
-    let index = 0;
-    for (const group of this.paramGroups) {
-      const at = group.params.indexOf(p);
-      if (at >= 0) {
-        await realize([p, grad], p.node.realized?.backend);
-        await this.#stepParam(p, grad, group, index + at);
-        return;
-      }
-      index += group.params.length;
+    const where = this.#where.get(p);
+    if (where === undefined) {
+      throw new MixtError(
+        `${this.#spec.name}.stepParamNow: the ${p.dtype}[${p.shape.join(',')}] tensor is not a parameter of this optimizer; expected one of its param groups' tensors`,
+      );
     }
-    throw new MixtError(
-      `${this.#spec.name}.stepParamNow: the ${p.dtype}[${p.shape.join(',')}] tensor is not a parameter of this optimizer; expected one of its param groups' tensors`,
-    );
+    await realize([p, grad], p.node.realized?.backend);
+    await this.#stepParam(p, grad, where.group, where.index);
   }
 
   async #stepParam(p: Tensor, g: Tensor, group: ParamGroup<H>, index: number): Promise<void> {
@@ -276,7 +274,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
    * layout.
    */
   protected async liveState(p: Tensor, backend: Backend): Promise<ParamState> {
-    const group = this.paramGroups.find((g) => g.params.includes(p));
+    const group = this.groupOf(p);
     if (group === undefined)
       throw new MixtError(`${this.#spec.name}: the tensor is not a parameter of this optimizer`);
     return this.#ensureState(p, group, backend);
@@ -292,7 +290,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
 
   /** The group holding `p` (`undefined` when it is not one of the optimizer's parameters). */
   groupOf(p: Tensor): ParamGroup<H> | undefined {
-    return this.paramGroups.find((g) => g.params.includes(p));
+    return this.#where.get(p)?.group;
   }
 
   /**
