@@ -13,6 +13,16 @@ afterAll(() => {
 
 const tiny = ['--train-size', '48', '--val-size', '18', '--batch-size', '8', '--val-interval', '0'];
 
+/** A short `mixt train` run into a fresh directory: exit code, output and its metrics.json. */
+async function shortTrain(...args: string[]) {
+  const out = mkdtempSync(join(tmpdir(), 'mixt-train-run-'));
+  dirs.push(out);
+  const run = await mixt('train', '--steps', '2', '--out', out, ...tiny, ...args);
+  const file = join(out, 'metrics.json');
+  const metrics = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  return { ...run, metrics };
+}
+
 async function mixt(...argv: string[]) {
   const io = memoryIo({});
   const registry = createBackendRegistry({ env: {} });
@@ -45,41 +55,17 @@ describe('mixt train', () => {
   });
 
   it('bf16-true trains with half the parameter bytes of 32-true', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mixt-precision-'));
-    dirs.push(root);
     const bytes = async (precision: string) => {
-      const out = join(root, precision);
-      const run = await mixt(
-        'train',
-        '--precision',
-        precision,
-        '--steps',
-        '2',
-        '--out',
-        out,
-        ...tiny,
-      );
+      const run = await shortTrain('--precision', precision);
       expect(run.code).toBe(0);
-      const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-      expect(metrics.config.precision).toBe(precision);
-      return metrics.summary.lastTrain.memory.params as number;
+      expect(run.metrics.config.precision).toBe(precision);
+      return run.metrics.summary.lastTrain.memory.params as number;
     };
     expect(await bytes('bf16-true')).toBe((await bytes('32-true')) / 2);
   });
 
   it('16-mixed reports skipped steps and the loss scale', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'mixt-16mixed-'));
-    dirs.push(out);
-    const run = await mixt(
-      'train',
-      '--precision',
-      '16-mixed',
-      '--steps',
-      '2',
-      '--out',
-      out,
-      ...tiny,
-    );
+    const run = await shortTrain('--precision', '16-mixed');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/steps +2 \(\d+ skipped\)/);
     expect(run.stdout).toMatch(/loss scale +\d+/);
@@ -103,24 +89,16 @@ describe('mixt train', () => {
   });
 
   it('bf16-flash + flash-adamw with gradient release: grads are gone after the step, state is 8-bit', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'mixt-flash-'));
-    dirs.push(out);
-    const run = await mixt(
-      'train',
+    const run = await shortTrain(
       '--precision',
       'bf16-flash',
       '--optimizer',
       'flash-adamw',
       '--gradient-release',
-      '--steps',
-      '2',
-      '--out',
-      out,
-      ...tiny,
     );
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Summary (bf16-flash, flash-adamw)');
-    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const { metrics } = run;
     const memory = metrics.summary.lastTrain.memory;
     expect(memory.grads).toBe(0);
     // 2 B of bf16 weights; 2.125 B of 8-bit moments with scales plus 1 B of corrections.
