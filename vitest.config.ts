@@ -7,13 +7,13 @@ const PACKAGES = ['core', 'precision', 'optim-flash', 'backend-ort', 'backend-tf
 
 // Every exports subpath maps to its source so tests need no build (the pack test uses dist/).
 const alias = [
-  { find: /^@mixt\/core\/conformance$/, replacement: pkg('core/src/conformance/index.ts') },
-  { find: /^@mixt\/core$/, replacement: pkg('core/src/index.ts') },
-  { find: /^@mixt\/precision$/, replacement: pkg('precision/src/index.ts') },
-  { find: /^@mixt\/optim-flash$/, replacement: pkg('optim-flash/src/index.ts') },
-  { find: /^@mixt\/backend-ort$/, replacement: pkg('backend-ort/src/index.ts') },
-  { find: /^@mixt\/backend-tfjs$/, replacement: pkg('backend-tfjs/src/index.ts') },
-  { find: /^@mixt\/cli$/, replacement: pkg('cli/src/index.ts') },
+  { find: /^@mixprec\/core\/conformance$/, replacement: pkg('core/src/conformance/index.ts') },
+  { find: /^@mixprec\/core$/, replacement: pkg('core/src/index.ts') },
+  { find: /^@mixprec\/precision$/, replacement: pkg('precision/src/index.ts') },
+  { find: /^@mixprec\/optim-flash$/, replacement: pkg('optim-flash/src/index.ts') },
+  { find: /^@mixprec\/backend-ort$/, replacement: pkg('backend-ort/src/index.ts') },
+  { find: /^@mixprec\/backend-tfjs$/, replacement: pkg('backend-tfjs/src/index.ts') },
+  { find: /^@mixprec\/cli$/, replacement: pkg('cli/src/index.ts') },
 ];
 
 const coreVersion = JSON.parse(
@@ -21,7 +21,7 @@ const coreVersion = JSON.parse(
 ).version;
 
 export default defineConfig({
-  define: { __MIXT_CORE_VERSION__: JSON.stringify(coreVersion) },
+  define: { __MIXPREC_CORE_VERSION__: JSON.stringify(coreVersion) },
   resolve: { alias },
   test: {
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],

@@ -1,4 +1,4 @@
-// A complete training loop with @mixt/core: a small MLP on a toy problem, on the reference
+// A complete training loop with @mixprec/core: a small MLP on a toy problem, on the reference
 // backend. Run from the repo root after `pnpm build`: node examples/train-mlp.mjs
 import {
   AdamW,
@@ -11,7 +11,7 @@ import {
   Sequential,
   setBackend,
   Trainer,
-} from '@mixt/core';
+} from '@mixprec/core';
 
 await setBackend('reference');
 manualSeed(0);

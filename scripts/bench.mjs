@@ -91,7 +91,7 @@ const BENCHES = [
   },
   {
     name: 'precision',
-    title: 'Precision modes on the built-in task (mixt train defaults, reference backend)',
+    title: 'Precision modes on the built-in task (mixprec train defaults, reference backend)',
     module: './bench/precision.mjs',
     fn: 'benchPrecision',
     quick: {
@@ -219,7 +219,7 @@ const machine = {
   quick,
 };
 console.log(
-  `mixt bench: node ${machine.node}, ${machine.platform}, ${machine.cpus.count} × ${machine.cpus.model}${quick ? ' (quick)' : ''}`,
+  `mixprec bench: node ${machine.node}, ${machine.platform}, ${machine.cpus.count} × ${machine.cpus.model}${quick ? ' (quick)' : ''}`,
 );
 
 // With --only, the other benchmarks keep their last results (and dates).

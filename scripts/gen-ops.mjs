@@ -17,11 +17,11 @@ const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.js'
 );
 const { OPS, OP_NAMES, DTYPE_NAMES, createReferenceBackend } = core;
 
-// @mixt/backend-ort's support table lives in its dist (built here; turbo caches it, and it
+// @mixprec/backend-ort's support table lives in its dist (built here; turbo caches it, and it
 // builds core first).
 execFileSync(
   join(root, 'node_modules/.bin/turbo'),
-  ['run', 'build', '--filter=@mixt/backend-ort', '--output-logs=errors-only'],
+  ['run', 'build', '--filter=@mixprec/backend-ort', '--output-logs=errors-only'],
   { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
 );
 const ortPackage = await import(
@@ -48,9 +48,9 @@ const ORT_COMPUTE = {
  *
  * - reference: its kernel table is `satisfies Record<OpName, Kernel>`, so every op is native
  *   by construction (a missing op does not compile).
- * - ort (@mixt/backend-ort): its exported `ORT_OP_SUPPORT` table (`satisfies Record<OpName, …>`)
+ * - ort (@mixprec/backend-ort): its exported `ORT_OP_SUPPORT` table (`satisfies Record<OpName, …>`)
  *   says native (one ONNX op) or emulated (a composition), the ONNX ops and the precision inside.
- * - Later backends (@mixt/backend-tfjs, issue 7) add a column here that reads their exported
+ * - Later backends (@mixprec/backend-tfjs, issue 7) add a column here that reads their exported
  *   kernel table (`Partial<Record<OpName, ...>>`).
  */
 const BACKENDS = [
@@ -116,7 +116,7 @@ ${table(['op', 'kind', 'arity', 'autocast', 'differentiable', ...backendNames], 
 
 ## Dtype support
 
-From each backend's \`capabilities.dtypes\` (what \`mixt backends\` prints): \`native\` = stored
+From each backend's \`capabilities.dtypes\` (what \`mixprec backends\` prints): \`native\` = stored
 in its own format, \`emulated\` = exact values held in a wider container, \`unsupported\` =
 uploading or computing it throws \`UnsupportedDtypeError\`.
 

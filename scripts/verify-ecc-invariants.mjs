@@ -9,7 +9,7 @@
  * Usage: node scripts/verify-ecc-invariants.mjs [--all] [--module=PATH]
  *   --all          sweep every exponent of the §4.6 tests (bf16 −127…127, fp16 −30…15).
  *   --module=PATH  import the three names from PATH (e.g. an esbuild bundle of the sources)
- *                  instead of the built package (pnpm --filter @mixt/core build).
+ *                  instead of the built package (pnpm --filter @mixprec/core build).
  */
 import { pathToFileURL } from 'node:url';
 

@@ -11,7 +11,7 @@ export default defineConfig([
   },
   {
     // The binary: ESM only, with a shebang.
-    entry: { mixt: 'src/mixt.ts' },
+    entry: { mixprec: 'src/mixprec.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

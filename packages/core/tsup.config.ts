@@ -13,5 +13,5 @@ export default defineConfig({
   target: 'node20',
   external: ['vitest'],
   shims: true,
-  define: { __MIXT_CORE_VERSION__: JSON.stringify(version) },
+  define: { __MIXPREC_CORE_VERSION__: JSON.stringify(version) },
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bulk conversion throughput of @mixt/core (built dist): fp32 <-> bf16 / fp16 on 4M elements,
+// Bulk conversion throughput of @mixprec/core (built dist): fp32 <-> bf16 / fp16 on 4M elements,
 // on the default engine (wasm SIMD when available) and on the TS fallback, plus a plain JS
 // loop for fp32 -> bf16 as the in-process baseline. Each row is the median of `runs` timed
 // runs after warm-up, into preallocated outputs (allocation is not measured).

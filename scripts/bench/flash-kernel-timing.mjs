@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Median ms per step on 10M elements: flashAdamStep's fast path (bf16 param, int8 ECC,
 // quantized moments, fp32 grads) on the wasm SIMD and JS engines, and core's plain fp32 AdamW
-// (hostOptimizerStep('adamw')). Not a test. Build core first: `pnpm --filter @mixt/core build`,
+// (hostOptimizerStep('adamw')). Not a test. Build core first: `pnpm --filter @mixprec/core build`,
 // then `node scripts/bench/flash-kernel-timing.mjs [n] [steps]`.
 import { loadavg } from 'node:os';
 import * as core from '../../packages/core/dist/index.js';

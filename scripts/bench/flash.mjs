@@ -4,7 +4,7 @@
 //     grads, optimizer state), for AdamW (32-true, bf16-mixed) and the flash optimizers × master
 //     bits, with and without gradient release, against the spec's §11.1 theory;
 //  2. optimizer-step time on one 10M-parameter tensor: FlashAdamW (bf16, 24-bit, 8-bit moments)
-//     against mixt's plain fp32 AdamW in the same process (medians);
+//     against mixprec's plain fp32 AdamW in the same process (medians);
 //  3. checkpoint bytes per parameter: fp32 AdamW vs FlashAdamW uncompressed vs compressed.
 // Imports the built packages (run `pnpm build` first).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -155,7 +155,7 @@ async function stepTimeRows(core, flash, { size = 10_000_000, runs = 7 } = {}) {
     }
     rows.push({ optimizer: name, params: size, ms_median: median(times), runs });
   };
-  await time('AdamW fp32 (mixt host kernel)', 'float32', (p) => new core.AdamW(p));
+  await time('AdamW fp32 (mixprec host kernel)', 'float32', (p) => new core.AdamW(p));
   await time('FlashAdamW bf16, 24-bit, 8-bit moments', 'bfloat16', (p) => new flash.FlashAdamW(p));
   const base = rows[0].ms_median;
   for (const r of rows) r.vs_adamw = r.ms_median / base;
@@ -172,7 +172,7 @@ async function checkpointRows(core, flash, precision) {
       make: (p) => new flash.FlashAdamW(p, { compressStateDict: true }),
     },
   ];
-  const root = mkdtempSync(join(tmpdir(), 'mixt-bench-ckpt-'));
+  const root = mkdtempSync(join(tmpdir(), 'mixprec-bench-ckpt-'));
   try {
     for (const c of configs) {
       const { model, optimizer, trainer } = await trainOneStep(core, precision, {

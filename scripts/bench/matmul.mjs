@@ -17,7 +17,7 @@ async function loadGemm(core) {
   try {
     mod = await import(url);
   } catch (error) {
-    throw new Error(`cannot load ${url}; build core first (pnpm --filter @mixt/core build)`, {
+    throw new Error(`cannot load ${url}; build core first (pnpm --filter @mixprec/core build)`, {
       cause: error,
     });
   }

@@ -112,7 +112,7 @@ export async function benchOrtTrain({ modes, steps = 8, batchSize = 32 } = {}) {
       const backend = make();
       // Fresh tensors per backend: a realized batch belongs to the backend that ran it.
       const batches = [...data.batches(batchSize, { shuffle: false })];
-      // The plugin and AdamW eps `mixt train` uses for this mode.
+      // The plugin and AdamW eps `mixprec train` uses for this mode.
       const plugin = cli.precisionPluginFor(mode, () => {});
       const model = plugin.convertModule(
         plugin.moduleInitContext(() => cli.createDefaultModel({ seed: 0 })),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Precision modes on the built-in task (issue 4): `mixt train --precision X` with the
+// Precision modes on the built-in task (issue 4): `mixprec train --precision X` with the
 // defaults, on the reference backend, one full run per mode in this process. Reports the
 // final validation accuracy and loss, end-to-end samples/s, memory by category (read from
 // the backend's storages at the last step) and the parameter bytes against 32-true.
@@ -15,7 +15,7 @@ export async function benchPrecision({ modes, args = [] } = {}) {
   const core = await import('../../packages/core/dist/index.js');
   const cli = await import('../../packages/cli/dist/index.js');
   const { PRECISIONS } = await import('../../packages/precision/dist/index.js');
-  const root = mkdtempSync(join(tmpdir(), 'mixt-bench-precision-'));
+  const root = mkdtempSync(join(tmpdir(), 'mixprec-bench-precision-'));
   const rows = [];
   try {
     for (const mode of modes ?? Object.keys(PRECISIONS)) {
@@ -29,7 +29,7 @@ export async function benchPrecision({ modes, args = [] } = {}) {
         { registry },
       );
       if (code !== 0)
-        throw new Error(`mixt train --precision ${mode} exited ${code}: ${io.stderr()}`);
+        throw new Error(`mixprec train --precision ${mode} exited ${code}: ${io.stderr()}`);
       const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
       const mem = m.summary.lastTrain.memory;
       const last = m.summary.lastValidation;

@@ -8,7 +8,7 @@ import {
   shapeSize,
   stridedOffsets,
   stridesOf,
-} from '@mixt/core';
+} from '@mixprec/core';
 import {
   AttrType,
   encodeModel,
@@ -543,11 +543,11 @@ export function compileGraph(graph: Graph, extraOutputs: readonly number[] = [])
 
   const bytes = encodeModel({
     irVersion: IR_VERSION,
-    producerName: 'mixt',
+    producerName: 'mixprec',
     producerVersion: '0.1.0',
     opsetImport: [{ domain: '', version: OPSET }],
     graph: {
-      name: 'mixt',
+      name: 'mixprec',
       node: b.nodes,
       initializer: b.initializers,
       input: inputs,

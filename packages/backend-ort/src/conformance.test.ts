@@ -1,4 +1,4 @@
-import { describeConformance } from '@mixt/core/conformance';
+import { describeConformance } from '@mixprec/core/conformance';
 import { createOrtBackend } from './index.js';
 
 await describeConformance({ createBackend: () => createOrtBackend() });

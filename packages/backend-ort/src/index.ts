@@ -1,5 +1,5 @@
 /**
- * @mixt/backend-ort — the onnxruntime-node backend of mixt: each graph compiles to one ONNX
+ * @mixprec/backend-ort — the onnxruntime-node backend of mixprec: each graph compiles to one ONNX
  * model and runs as one `InferenceSession.run`, with exact half semantics.
  */
 export { type CompiledModel, compileGraph, IR_VERSION, OPSET } from './compile.js';

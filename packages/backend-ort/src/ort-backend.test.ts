@@ -12,7 +12,7 @@ import {
   realize,
   type Storage,
   shapeSize,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOrtBackend, loadOrtBackend, ORT_CUDA_DOCS, type OrtBackend } from './index.js';
 
@@ -319,18 +319,18 @@ describe('CUDA', () => {
     expect(message).toContain(ORT_CUDA_DOCS);
   });
 
-  it('MIXT_ORT_EP selects the provider, and a bad value names itself', () => {
-    const saved = process.env.MIXT_ORT_EP;
+  it('MIXPREC_ORT_EP selects the provider, and a bad value names itself', () => {
+    const saved = process.env.MIXPREC_ORT_EP;
     try {
-      process.env.MIXT_ORT_EP = 'cuda';
+      process.env.MIXPREC_ORT_EP = 'cuda';
       const b = createOrtBackend();
       expect(b.name).toBe('ort-cuda');
       void b.dispose();
-      process.env.MIXT_ORT_EP = 'tpu';
-      expect(() => createOrtBackend()).toThrow(/"tpu".*MIXT_ORT_EP.*expected 'cpu' or 'cuda'/);
+      process.env.MIXPREC_ORT_EP = 'tpu';
+      expect(() => createOrtBackend()).toThrow(/"tpu".*MIXPREC_ORT_EP.*expected 'cpu' or 'cuda'/);
     } finally {
-      if (saved === undefined) delete process.env.MIXT_ORT_EP;
-      else process.env.MIXT_ORT_EP = saved;
+      if (saved === undefined) delete process.env.MIXPREC_ORT_EP;
+      else process.env.MIXPREC_ORT_EP = saved;
     }
   });
 });

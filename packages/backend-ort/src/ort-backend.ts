@@ -24,7 +24,7 @@ import {
   type StorageArray,
   shapeSize,
   verifyGraph,
-} from '@mixt/core';
+} from '@mixprec/core';
 import * as ort from 'onnxruntime-node';
 import { type CompiledModel, compileGraph, ortTypeName } from './compile.js';
 
@@ -32,7 +32,7 @@ import { type CompiledModel, compileGraph, ortTypeName } from './compile.js';
 export interface OrtBackendOptions {
   /** Registry name and `Storage.backend` of the instance (default `'ort'`, or `'ort-cuda'` on CUDA). */
   readonly name?: string;
-  /** Execution provider (default: `MIXT_ORT_EP` or `'cpu'`). */
+  /** Execution provider (default: `MIXPREC_ORT_EP` or `'cpu'`). */
   readonly executionProvider?: 'cpu' | 'cuda';
   /** Intra-op threads (default: the number of CPU cores). */
   readonly intraOpNumThreads?: number;
@@ -109,13 +109,13 @@ const bf16Container = (bits: Uint16Array): Float32Array => bf16ToF32(bits);
 /** float32 container holding bf16 values → bf16 bit patterns (exact for bf16 values). */
 const bf16Bits = (values: Float32Array): Uint16Array => f32ToBf16(values);
 
-/** The execution provider asked for by option or `MIXT_ORT_EP`. */
+/** The execution provider asked for by option or `MIXPREC_ORT_EP`. */
 function pickProvider(option: OrtBackendOptions['executionProvider']): 'cpu' | 'cuda' {
-  const env = process.env.MIXT_ORT_EP;
+  const env = process.env.MIXPREC_ORT_EP;
   const ep = option ?? (env === undefined || env === '' ? 'cpu' : env);
   if (ep !== 'cpu' && ep !== 'cuda') {
     throw new BackendError(
-      `ort: execution provider ${JSON.stringify(ep)} (from ${option === undefined ? 'MIXT_ORT_EP' : "option 'executionProvider'"}); expected 'cpu' or 'cuda'`,
+      `ort: execution provider ${JSON.stringify(ep)} (from ${option === undefined ? 'MIXPREC_ORT_EP' : "option 'executionProvider'"}); expected 'cpu' or 'cuda'`,
     );
   }
   return ep;

@@ -1,4 +1,4 @@
-import type { DType, OpName } from '@mixt/core';
+import type { DType, OpName } from '@mixprec/core';
 import { OnnxType } from './onnx-proto.js';
 
 /**

@@ -9,7 +9,7 @@ export interface CliIo {
    * string clears it. Commands fall back to `err` lines without it.
    */
   readonly status?: (text: string) => void;
-  /** Environment variables (`MIXT_BACKEND`). */
+  /** Environment variables (`MIXPREC_BACKEND`). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 

@@ -1,4 +1,4 @@
-// @mixt/cli public API: the commands as functions, for tests and for embedding. Barrel: re-exports only.
+// @mixprec/cli public API: the commands as functions, for tests and for embedding. Barrel: re-exports only.
 
 export type { CliIo } from './cli-io.js';
 export { memoryIo, processIo } from './cli-io.js';

@@ -37,7 +37,7 @@ export function parseCommandArgs(
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type };
   const valid = [...Object.entries(specs).map(([n, s]) => flagUsage(n, s)), '--help'].join(', ');
   const fail = (what: string): never => {
-    throw new UsageError(`mixt ${command}: ${what}; valid options: ${valid}`);
+    throw new UsageError(`mixprec ${command}: ${what}; valid options: ${valid}`);
   };
 
   // strict: false so every problem is reported here, in one style, with the valid flags.

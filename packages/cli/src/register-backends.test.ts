@@ -1,4 +1,4 @@
-import { BackendError, createBackendRegistry } from '@mixt/core';
+import { BackendError, createBackendRegistry } from '@mixprec/core';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_BACKENDS, knownBackendFactory, registerKnownBackends } from './register-backends.js';
 

@@ -1,11 +1,11 @@
-import { loadOrtBackend } from '@mixt/backend-ort';
+import { loadOrtBackend } from '@mixprec/backend-ort';
 import {
   type BackendFactory,
   BackendPriority,
   type BackendRegistry,
   createReferenceBackend,
   defaultBackendRegistry,
-} from '@mixt/core';
+} from '@mixprec/core';
 
 /** A backend the CLI knows how to create. */
 export interface KnownBackend {
@@ -35,7 +35,7 @@ export const KNOWN_BACKENDS: readonly KnownBackend[] = [
     factory: () => loadOrtBackend(),
     priority: BackendPriority.ort,
   },
-  // @mixt/backend-tfjs (no issue filed yet) is a placeholder that exports nothing; once it
+  // @mixprec/backend-tfjs (no issue filed yet) is a placeholder that exports nothing; once it
   // exports a factory:
   //   { name: 'tfjs', factory: () => createTfjsBackend(), priority: BackendPriority.tfjs },
 ];

@@ -4,17 +4,17 @@ import { memoryIo } from './cli-io.js';
 import { PLANNED_COMMANDS } from './commands/planned.js';
 import { runCli } from './run-cli.js';
 
-async function mixt(...argv: string[]) {
+async function mixprec(...argv: string[]) {
   const io = memoryIo();
   const code = await runCli(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
-describe('mixt: help and version', () => {
+describe('mixprec: help and version', () => {
   it('--help lists every command, planned ones with their issue, and exits 0', async () => {
-    const { code, stdout } = await mixt('--help');
+    const { code, stdout } = await mixprec('--help');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: mixt <command> \[options\]$/m);
+    expect(stdout).toMatch(/^Usage: mixprec <command> \[options\]$/m);
     expect(stdout).toMatch(/^ {2}backends +list registered backends/m);
     expect(stdout).toMatch(/^ {2}conformance +run the conformance suite/m);
     expect(stdout).toMatch(/^ {2}train +train the default model on the built-in audio task/m);
@@ -22,14 +22,14 @@ describe('mixt: help and version', () => {
   });
 
   it('--version prints the package version', async () => {
-    expect(await mixt('--version')).toEqual({ code: 0, stdout: pkg.version, stderr: '' });
-    expect((await mixt('-v')).stdout).toBe(pkg.version);
+    expect(await mixprec('--version')).toEqual({ code: 0, stdout: pkg.version, stderr: '' });
+    expect((await mixprec('-v')).stdout).toBe(pkg.version);
   });
 
   it('a command --help lists its flags with their values', async () => {
-    const { code, stdout } = await mixt('conformance', '--help');
+    const { code, stdout } = await mixprec('conformance', '--help');
     expect(code).toBe(0);
-    expect(stdout).toContain('Usage: mixt conformance [options]');
+    expect(stdout).toContain('Usage: mixprec conformance [options]');
     for (const flag of [
       '--backend NAME',
       '--vectors DIR',
@@ -42,62 +42,65 @@ describe('mixt: help and version', () => {
   });
 
   it('no command prints the help on stderr and exits 2', async () => {
-    const { code, stdout, stderr } = await mixt();
+    const { code, stdout, stderr } = await mixprec();
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toContain('Usage: mixt <command>');
+    expect(stderr).toContain('Usage: mixprec <command>');
   });
 });
 
-describe('mixt: argument errors exit 2 and list what is valid', () => {
+describe('mixprec: argument errors exit 2 and list what is valid', () => {
   it('an unknown command', async () => {
-    const { code, stderr } = await mixt('frobnicate');
+    const { code, stderr } = await mixprec('frobnicate');
     expect(code).toBe(2);
     expect(stderr).toContain(
-      "mixt: unknown command 'frobnicate'; valid commands: train, backends, conformance (planned: compare, memory, bench)",
+      "mixprec: unknown command 'frobnicate'; valid commands: train, backends, conformance (planned: compare, memory, bench)",
     );
-    expect(stderr).toContain("Run 'mixt --help' for usage.");
+    expect(stderr).toContain("Run 'mixprec --help' for usage.");
   });
 
   it('an unknown option before the command', async () => {
-    const { code, stderr } = await mixt('--frob');
+    const { code, stderr } = await mixprec('--frob');
     expect(code).toBe(2);
     expect(stderr).toContain(
-      "mixt: unknown option '--frob'; valid options before a command: --help, --version",
+      "mixprec: unknown option '--frob'; valid options before a command: --help, --version",
     );
   });
 
   it.each([
     [
       ['backends', '--frob'],
-      "mixt backends: unknown option '--frob'; valid options: --json, --help",
+      "mixprec backends: unknown option '--frob'; valid options: --json, --help",
     ],
-    [['backends', '-x'], "mixt backends: unknown option '-x'"],
-    [['backends', '--json=yes'], "mixt backends: option '--json' takes no value (got 'yes')"],
-    [['backends', 'extra'], "mixt backends: unexpected argument 'extra'"],
-    [['conformance', '--backend'], "mixt conformance: option '--backend' needs a value"],
-    [['conformance', '--backend', '--json'], "mixt conformance: option '--backend' needs a value"],
-    [['conformance', '--only='], "mixt conformance: option '--only' needs a value"],
+    [['backends', '-x'], "mixprec backends: unknown option '-x'"],
+    [['backends', '--json=yes'], "mixprec backends: option '--json' takes no value (got 'yes')"],
+    [['backends', 'extra'], "mixprec backends: unexpected argument 'extra'"],
+    [['conformance', '--backend'], "mixprec conformance: option '--backend' needs a value"],
+    [
+      ['conformance', '--backend', '--json'],
+      "mixprec conformance: option '--backend' needs a value",
+    ],
+    [['conformance', '--only='], "mixprec conformance: option '--only' needs a value"],
     [
       ['conformance', '--bakend', 'reference'],
-      "mixt conformance: unknown option '--bakend'; valid options: --backend NAME, --vectors DIR, --only PREFIX, --json, --verbose, --help",
+      "mixprec conformance: unknown option '--bakend'; valid options: --backend NAME, --vectors DIR, --only PREFIX, --json, --verbose, --help",
     ],
   ])('%j', async (argv, message) => {
-    const { code, stdout, stderr } = await mixt(...argv);
+    const { code, stdout, stderr } = await mixprec(...argv);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
   });
 });
 
-describe('mixt: planned commands', () => {
+describe('mixprec: planned commands', () => {
   it.each(Object.entries(PLANNED_COMMANDS))(
     '%s says where it stands and exits 2',
     async (name, planned) => {
-      const { code, stderr } = await mixt(name, '--anything');
+      const { code, stderr } = await mixprec(name, '--anything');
       expect(code).toBe(2);
       const where = planned.issue === null ? 'no issue filed yet' : `issue ${planned.issue}`;
-      expect(stderr).toContain(`mixt ${name}: not implemented yet (${where}:`);
+      expect(stderr).toContain(`mixprec ${name}: not implemented yet (${where}:`);
     },
   );
 });

@@ -1,5 +1,5 @@
-import type { BackendRegistry } from '@mixt/core';
-import { PRECISIONS } from '@mixt/precision';
+import type { BackendRegistry } from '@mixprec/core';
+import { PRECISIONS } from '@mixprec/precision';
 import pkg from '../package.json';
 import { type CliIo, processIo } from './cli-io.js';
 import { backendsCommand } from './commands/backends.js';
@@ -134,7 +134,11 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
     summary: 'run the conformance suite on a backend and print a pass/fail table',
     flags: {
       backend: { type: 'string', value: 'NAME', help: "backend name or 'auto' (default: auto)" },
-      vectors: { type: 'string', value: 'DIR', help: "test vectors (default: @mixt/core's own)" },
+      vectors: {
+        type: 'string',
+        value: 'DIR',
+        help: "test vectors (default: @mixprec/core's own)",
+      },
       only: {
         type: 'string',
         value: 'PREFIX',
@@ -158,12 +162,12 @@ const COMMANDS: Readonly<Record<string, CommandDef>> = {
   },
 };
 
-/** Names `mixt` accepts as the first argument, for error messages. */
+/** Names `mixprec` accepts as the first argument, for error messages. */
 function commandList(): string {
   return `${Object.keys(COMMANDS).join(', ')} (planned: ${Object.keys(PLANNED_COMMANDS).join(', ')})`;
 }
 
-/** `mixt --help`. */
+/** `mixprec --help`. */
 export function helpText(): string {
   const rows: string[] = [];
   const width = Math.max(
@@ -177,29 +181,29 @@ export function helpText(): string {
     );
   }
   return [
-    `mixt ${pkg.version}: mixed and low-precision training in TypeScript`,
+    `mixprec ${pkg.version}: mixed and low-precision training in TypeScript`,
     '',
-    'Usage: mixt <command> [options]',
+    'Usage: mixprec <command> [options]',
     '',
     'Commands:',
     ...rows,
     '',
     'Options:',
-    '  -h, --help     show help (also after a command: mixt conformance --help)',
+    '  -h, --help     show help (also after a command: mixprec conformance --help)',
     '  -v, --version  print the version',
     '',
-    'Environment: MIXT_BACKEND=NAME makes `auto` select that backend.',
+    'Environment: MIXPREC_BACKEND=NAME makes `auto` select that backend.',
     'Exit codes: 0 success, 1 failure (e.g. a failing conformance case), 2 usage error.',
   ].join('\n');
 }
 
-/** `mixt <command> --help`. */
+/** `mixprec <command> --help`. */
 function commandHelp(name: string, def: CommandDef): string {
   const flags = Object.entries(def.flags).map(([n, s]) => [flagUsage(n, s), s.help] as const);
   flags.push(['--help', 'show this help']);
   const width = Math.max(...flags.map(([usage]) => usage.length));
   return [
-    `Usage: mixt ${name} [options]`,
+    `Usage: mixprec ${name} [options]`,
     '',
     def.summary,
     '',
@@ -224,7 +228,7 @@ async function dispatch(argv: readonly string[], io: CliIo, deps: CliDeps): Prom
   }
   if (first.startsWith('-')) {
     throw new UsageError(
-      `mixt: unknown option '${first}'; valid options before a command: --help, --version; valid commands: ${commandList()}`,
+      `mixprec: unknown option '${first}'; valid options before a command: --help, --version; valid commands: ${commandList()}`,
     );
   }
   const def = COMMANDS[first];
@@ -238,11 +242,11 @@ async function dispatch(argv: readonly string[], io: CliIo, deps: CliDeps): Prom
   }
   const planned = PLANNED_COMMANDS[first];
   if (planned) return plannedCommand(first, planned, io);
-  throw new UsageError(`mixt: unknown command '${first}'; valid commands: ${commandList()}`);
+  throw new UsageError(`mixprec: unknown command '${first}'; valid commands: ${commandList()}`);
 }
 
 /**
- * Runs `mixt` with `argv` (the arguments after the program name) and returns the exit code:
+ * Runs `mixprec` with `argv` (the arguments after the program name) and returns the exit code:
  * 0 success, 1 failure, 2 usage error. Nothing is printed to the process directly; all output
  * goes through `io`.
  */
@@ -255,7 +259,7 @@ export async function runCli(
     return await dispatch(argv, io, deps);
   } catch (error) {
     if (UsageError.isInstance(error)) {
-      io.err(`${error.message}\nRun 'mixt --help' for usage.`);
+      io.err(`${error.message}\nRun 'mixprec --help' for usage.`);
       return 2;
     }
     io.err(error instanceof Error ? error.message : String(error));

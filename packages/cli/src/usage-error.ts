@@ -1,7 +1,7 @@
-const MARKER = Symbol.for('mixt.error.UsageError');
+const MARKER = Symbol.for('mixprec.error.UsageError');
 
 /**
- * A mistake on the command line (unknown command, unknown flag, missing value). `mixt` prints
+ * A mistake on the command line (unknown command, unknown flag, missing value). `mixprec` prints
  * the message and exits with code 2.
  */
 export class UsageError extends Error {

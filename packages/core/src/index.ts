@@ -1,4 +1,4 @@
-// @mixt/core public API. Barrel: re-exports only.
+// @mixprec/core public API. Barrel: re-exports only.
 
 export { linear } from './autocast/linear.js';
 export type { AutocastBackendLike, AutocastDevice } from './autocast/policy.js';

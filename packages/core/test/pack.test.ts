@@ -53,18 +53,18 @@ main().catch((error) => { console.error(error); process.exit(1); });
 
 const SCRIPTS = {
   'esm.mjs': body(`import { existsSync } from 'node:fs';
-import { fromArray, setBackend } from '@mixt/core';
-import { defaultVectorsDir, runConformance } from '@mixt/core/conformance';`),
+import { fromArray, setBackend } from '@mixprec/core';
+import { defaultVectorsDir, runConformance } from '@mixprec/core/conformance';`),
   'cjs.cjs': body(`const { existsSync } = require('node:fs');
-const { fromArray, setBackend } = require('@mixt/core');
-const { defaultVectorsDir, runConformance } = require('@mixt/core/conformance');`),
+const { fromArray, setBackend } = require('@mixprec/core');
+const { defaultVectorsDir, runConformance } = require('@mixprec/core/conformance');`),
 };
 
 beforeAll(() => {
   if (!existsSync(join(pkgDir, 'dist/index.js'))) {
     throw new Error('packages/core/dist is missing: build first (root `pnpm test` does)');
   }
-  tmp = mkdtempSync(join(tmpdir(), 'mixt-pack-'));
+  tmp = mkdtempSync(join(tmpdir(), 'mixprec-pack-'));
   pnpm(['pack', '--pack-destination', tmp], pkgDir);
   const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`pnpm pack wrote no tarball into ${tmp}`);
@@ -73,9 +73,9 @@ beforeAll(() => {
   writeFileSync(
     join(app, 'package.json'),
     JSON.stringify({
-      name: 'mixt-pack-test',
+      name: 'mixprec-pack-test',
       private: true,
-      dependencies: { '@mixt/core': `file:../${tarball}` },
+      dependencies: { '@mixprec/core': `file:../${tarball}` },
     }),
   );
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund'], {
@@ -90,14 +90,14 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('the packed @mixt/core', () => {
+describe('the packed @mixprec/core', () => {
   it('ships dist and vectors but no sources or tests, and pulls in no dependencies', () => {
-    const installed = readdirSync(join(app, 'node_modules/@mixt/core'));
+    const installed = readdirSync(join(app, 'node_modules/@mixprec/core'));
     expect(installed).toEqual(expect.arrayContaining(['dist', 'package.json', 'vectors']));
     expect(installed).not.toContain('src');
     expect(installed).not.toContain('test');
     expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual([
-      '@mixt',
+      '@mixprec',
     ]);
   });
 
@@ -111,7 +111,7 @@ describe('the packed @mixt/core', () => {
       });
       const result = JSON.parse(out.trim().split('\n').pop() ?? '');
       expect(result).toMatchObject({ ...EXPECTED, conformance: 'function', vectorsExist: true });
-      expect(result.vectorsDir).toContain(`${sep}node_modules${sep}@mixt${sep}core${sep}`);
+      expect(result.vectorsDir).toContain(`${sep}node_modules${sep}@mixprec${sep}core${sep}`);
     },
     120_000,
   );

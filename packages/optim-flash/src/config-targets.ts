@@ -1,4 +1,4 @@
-import { MixtError, type ParamsInput, type Tensor } from '@mixt/core';
+import { MixprecError, type ParamsInput, type Tensor } from '@mixprec/core';
 import { FlashAdam, FlashAdamW } from './flash-adam.js';
 import { FlashLion } from './flash-lion.js';
 import type { FlashOptimizer } from './flash-optimizer.js';
@@ -19,15 +19,15 @@ const CLASSES: Readonly<Record<string, FlashClass>> = {
 
 /**
  * Every `_target_` spelling a YAML config may use for the flash optimizers: flashoptim's
- * import paths (`flashoptim.FlashAdamW`, `flashoptim.optimizers.FlashAdamW`), mixt's package
- * name (`@mixt/optim-flash.FlashAdamW`) and LLM-Foundry's registry names (`flash_adam_w`).
+ * import paths (`flashoptim.FlashAdamW`, `flashoptim.optimizers.FlashAdamW`), mixprec's package
+ * name (`@mixprec/optim-flash.FlashAdamW`) and LLM-Foundry's registry names (`flash_adam_w`).
  */
 export const FLASH_OPTIMIZER_TARGETS: Readonly<Record<string, FlashClass>> = Object.freeze(
   Object.fromEntries(
     Object.entries(CLASSES).flatMap(([name, cls]) => [
       [`flashoptim.${name}`, cls],
       [`flashoptim.optimizers.${name}`, cls],
-      [`@mixt/optim-flash.${name}`, cls],
+      [`@mixprec/optim-flash.${name}`, cls],
       [
         name
           .replace(/^Flash/, 'flash_')
@@ -67,7 +67,7 @@ export interface OptimizerConfig {
 /**
  * Builds the flash optimizer a config names, e.g. `{ _target_: 'flashoptim.FlashAdamW', lr:
  * 3e-4, weight_decay: 0.1, master_weight_bits: 24 }`. An unknown target or argument is an
- * error that lists the accepted ones. flashoptim's `fused` is accepted when true (mixt has one
+ * error that lists the accepted ones. flashoptim's `fused` is accepted when true (mixprec has one
  * fused implementation); `fused: false` is refused rather than silently ignored.
  */
 export function instantiateFlashOptimizer(
@@ -78,7 +78,7 @@ export function instantiateFlashOptimizer(
   const target = config?._target_;
   const cls = typeof target === 'string' ? FLASH_OPTIMIZER_TARGETS[target] : undefined;
   if (!cls) {
-    throw new MixtError(
+    throw new MixprecError(
       `unknown optimizer _target_ ${JSON.stringify(target)}; expected one of ${Object.keys(FLASH_OPTIMIZER_TARGETS).join(', ')}`,
     );
   }
@@ -88,14 +88,14 @@ export function instantiateFlashOptimizer(
     if (key === '_target_' || key === 'params') continue;
     if (key === 'fused') {
       if (value !== true)
-        throw new MixtError(
-          `${target}: fused ${JSON.stringify(value)}; expected true (mixt runs every flash update as one fused per-parameter kernel)`,
+        throw new MixprecError(
+          `${target}: fused ${JSON.stringify(value)}; expected true (mixprec runs every flash update as one fused per-parameter kernel)`,
         );
       continue;
     }
     const name = KWARGS[key] ?? (camel.has(key) ? key : undefined);
     if (!name) {
-      throw new MixtError(
+      throw new MixprecError(
         `${target}: unknown argument '${key}'; expected some of ${Object.keys(KWARGS).join(', ')}`,
       );
     }

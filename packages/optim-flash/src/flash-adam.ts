@@ -1,4 +1,4 @@
-import { checkRange, MixtError, numberHyper, type ParamsInput } from '@mixt/core';
+import { checkRange, MixprecError, numberHyper, type ParamsInput } from '@mixprec/core';
 import {
   type FlashAlgorithm,
   type FlashGroupKeys,
@@ -35,14 +35,14 @@ function adamAlgorithm(name: string, algorithm: string): FlashAlgorithm<FlashAda
     validate(h) {
       checkRange(name, 'epsilon value', numberHyper(name, 'eps', h.eps), 'eps >= 0', 0);
       if (!Array.isArray(h.betas) || h.betas.length !== 2)
-        throw new MixtError(
+        throw new MixprecError(
           `${name}: hyper-parameter 'betas' is ${JSON.stringify(h.betas)}; expected [beta1, beta2]`,
         );
       h.betas.forEach((b, i) => {
         const beta = numberHyper(name, `betas[${i}]`, b);
         // flashoptim accepts beta = 1 (torch does not).
         if (!(beta >= 0 && beta <= 1))
-          throw new MixtError(
+          throw new MixprecError(
             `${name}: Invalid beta parameter at index ${i}: ${beta}; expected 0 <= beta${i + 1} <= 1`,
           );
       });

@@ -1,4 +1,4 @@
-import { checkRange, MixtError, numberHyper, type ParamsInput } from '@mixt/core';
+import { checkRange, MixprecError, numberHyper, type ParamsInput } from '@mixprec/core';
 import {
   type FlashAlgorithm,
   type FlashGroupKeys,
@@ -28,13 +28,13 @@ const LION: FlashAlgorithm<FlashLionHyper> = {
   algorithm: 'flash-lion',
   validate(h) {
     if (!Array.isArray(h.betas) || h.betas.length !== 2)
-      throw new MixtError(
+      throw new MixprecError(
         `FlashLion: hyper-parameter 'betas' is ${JSON.stringify(h.betas)}; expected [beta1, beta2]`,
       );
     h.betas.forEach((b, i) => {
       const beta = numberHyper('FlashLion', `betas[${i}]`, b);
       if (!(beta >= 0 && beta <= 1))
-        throw new MixtError(
+        throw new MixprecError(
           `FlashLion: Invalid beta parameter at index ${i}: ${beta}; expected 0 <= beta${i + 1} <= 1`,
         );
     });

@@ -8,7 +8,7 @@ import {
   fromArray,
   getBackend,
   gradientReleaseOf,
-  MixtError,
+  MixprecError,
   MOMENTUM_QUANT,
   type Module,
   numGroups,
@@ -22,7 +22,7 @@ import {
   type StateSlot,
   Tensor,
   VARIANCE_QUANT,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { checkNumerics, type FlashParamDType, paramWidth } from './check-numerics.js';
 
 /** Master-weight precision: 24 (int8 corrections), 32 (int16) or `null` (plain half updates). */
@@ -143,13 +143,13 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
     const compress = options.compressStateDict ?? false;
     const bits = options.masterWeightBits === undefined ? 24 : options.masterWeightBits;
     if (compress && !quantizeStates) {
-      throw new MixtError(
+      throw new MixprecError(
         `${name}: compressStateDict true with quantize false; expected quantize true (a compressed state dict holds the 8-bit codes)`,
       );
     }
     checkLr(name, defaults.lr);
     if (bits !== null && bits !== 24 && bits !== 32) {
-      throw new MixtError(`${name}: masterWeightBits ${String(bits)}; expected 24, 32 or null`);
+      throw new MixprecError(`${name}: masterWeightBits ${String(bits)}; expected 24, 32 or null`);
     }
     const decoupleLr = options.decoupleLr ?? false;
     // The layout of a group depends on every group (SGD's buffer); filled in after super().
@@ -163,11 +163,11 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
         validate: (h) => {
           algo.validate(h);
           if (![0, 3, 4].includes(h.master_bytewidth))
-            throw new MixtError(
+            throw new MixprecError(
               `${name}: master_bytewidth ${h.master_bytewidth}; expected 0, 3 or 4 (bytes)`,
             );
           if (typeof h.quantize !== 'boolean')
-            throw new MixtError(`${name}: quantize ${String(h.quantize)}; expected a boolean`);
+            throw new MixprecError(`${name}: quantize ${String(h.quantize)}; expected a boolean`);
         },
         hyper: (g) => ({
           ...algo.hyper(g),
@@ -199,7 +199,7 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
       all.every((p) => p.dtype === 'float32') &&
       !processEnv()[ALLOW_INEFFECTIVE]
     ) {
-      throw new MixtError(
+      throw new MixprecError(
         `${name}: masterWeightBits ${bits} has no effect when all parameters are float32; expected bfloat16/float16 parameters (castModel, or precision bf16-flash / fp16-flash), or masterWeightBits null (set ${ALLOW_INEFFECTIVE}=1 to allow it)`,
       );
     }
@@ -314,7 +314,7 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
   override async loadStateDict(sd: OptimizerStateDict): Promise<void> {
     const name = `${this.name}.loadStateDict`;
     if (typeof sd !== 'object' || sd === null || !Array.isArray(sd.param_groups))
-      throw new MixtError(`${name}: got ${String(sd)}; expected { state, param_groups }`);
+      throw new MixprecError(`${name}: got ${String(sd)}; expected { state, param_groups }`);
     const params = this.paramGroups.flatMap((g) => g.params);
     const groupIndex = this.paramGroups.flatMap((g, i) => g.params.map(() => i));
     const groups = this.paramGroups.map((g, i) => {
@@ -344,7 +344,7 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
       if (saved instanceof Tensor && ecc)
         out.error_bits = await convertEcc(name, index, saved, p, ecc);
       else if (saved instanceof Tensor)
-        throw new MixtError(
+        throw new MixprecError(
           `${name}: state[${index}].error_bits given, but a ${p.dtype} parameter with master_bytewidth ${String(group.master_bytewidth)} keeps none; expected no error_bits`,
         );
       else if (ecc && entry.step > 0)
@@ -407,7 +407,7 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
           `${where}: '${name}' is ${value instanceof Tensor ? value.dtype : String(value)}; expected a float32 Tensor`,
         );
       if (value.shape.join(',') !== p.shape.join(','))
-        throw new MixtError(
+        throw new MixprecError(
           `${where}: '${name}' has shape [${value.shape.join(',')}]; expected [${p.shape.join(',')}]`,
         );
       const master = (await value.raw()) as Float32Array;
@@ -456,13 +456,13 @@ async function convertMoment(
   const scales = entry[`${m.name}::scales`];
   const at = `${where}: state[${index}]`;
   if (plain instanceof Tensor && (codes !== undefined || scales !== undefined))
-    throw new MixtError(`${at} has both '${m.name}' and '${m.name}::*'; expected one form`);
+    throw new MixprecError(`${at} has both '${m.name}' and '${m.name}::*'; expected one form`);
   const spec = m.signed ? MOMENTUM_QUANT : VARIANCE_QUANT;
   const codeDtype = m.signed ? 'int8' : 'uint8';
   let values: Float32Array | undefined;
   if (plain instanceof Tensor) {
     if (plain.shape.join(',') !== p.shape.join(','))
-      throw new MixtError(
+      throw new MixprecError(
         `${at}.${m.name} has shape [${plain.shape.join(',')}]; expected [${p.shape.join(',')}]`,
       );
     values = (await plain.cast('float32').raw()) as Float32Array;
@@ -470,7 +470,7 @@ async function convertMoment(
     const c = (await codes.cast(codeDtype).raw()) as Int8Array | Uint8Array;
     const s = (await scales.cast('float16').raw()) as Uint16Array;
     if (c.length !== p.size || s.length !== numGroups(p.size))
-      throw new MixtError(
+      throw new MixprecError(
         `${at}.${m.name}::quantized/::scales have ${c.length}/${s.length} values; expected ${p.size}/${numGroups(p.size)}`,
       );
     if (quantized) {
@@ -480,7 +480,7 @@ async function convertMoment(
     }
     values = dequantize(c, s, spec);
   } else if (codes !== undefined || scales !== undefined) {
-    throw new MixtError(
+    throw new MixprecError(
       `${at} has only one of '${m.name}::quantized' and '${m.name}::scales'; expected both`,
     );
   } else return; // missing: the base check decides (fine before the first step)
@@ -506,7 +506,7 @@ async function convertEcc(
 ): Promise<Tensor> {
   const at = `${where}: state[${index}].error_bits`;
   if (saved.shape.join(',') !== p.shape.join(','))
-    throw new MixtError(
+    throw new MixprecError(
       `${at} has shape [${saved.shape.join(',')}]; expected [${p.shape.join(',')}]`,
     );
   if (saved.dtype === want)

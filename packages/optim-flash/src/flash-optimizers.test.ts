@@ -7,7 +7,7 @@ import {
   fromArray,
   GELU,
   Linear,
-  MixtError,
+  MixprecError,
   Module,
   manualSeed,
   Parameter,
@@ -16,7 +16,7 @@ import {
   SGD,
   setBackend,
   type Tensor,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   FlashAdam,
@@ -422,7 +422,7 @@ describe('checkNumerics (spec §6)', () => {
     const opt = new FlashLion([p], { lr: 1e-5, checkNumerics: true });
     const error = await opt.step().catch((e: unknown) => e);
     expect(NumericsError.isInstance(error)).toBe(true);
-    expect(MixtError.isInstance(error)).toBe(true);
+    expect(MixprecError.isInstance(error)).toBe(true);
     expect((error as Error).message).toMatch(
       /FlashLion: parameter 0 \(bfloat16, 24-bit master weights\) has max \|value\| 1; lr 0.00001 .*Expected lr >= .*recomputeParamStats/,
     );
@@ -440,7 +440,7 @@ describe('config targets', () => {
     ['flash_adam_w', FlashAdamW],
     ['flash_sgd_w', FlashSGDW],
     ['flash_adam', FlashAdam],
-    ['@mixt/optim-flash.FlashSGD', FlashSGD],
+    ['@mixprec/optim-flash.FlashSGD', FlashSGD],
   ])('%s → %s', (target, cls) => {
     expect(instantiateFlashOptimizer({ _target_: target }, [param([1])])).toBeInstanceOf(cls);
   });

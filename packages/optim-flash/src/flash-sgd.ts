@@ -1,4 +1,4 @@
-import { checkRange, MixtError, numberHyper, type ParamsInput } from '@mixt/core';
+import { checkRange, MixprecError, numberHyper, type ParamsInput } from '@mixprec/core';
 import {
   type FlashAlgorithm,
   type FlashGroupKeys,
@@ -41,7 +41,7 @@ function sgdAlgorithm(
       const momentum = numberHyper(name, 'momentum', h.momentum);
       const dampening = numberHyper(name, 'dampening', h.dampening);
       if (nesterov && (momentum <= 0 || dampening !== 0))
-        throw new MixtError(
+        throw new MixprecError(
           `${name}: Nesterov momentum requires a momentum and zero dampening; got momentum ${momentum}, dampening ${dampening}; expected momentum > 0 and dampening 0`,
         );
       const wd = numberHyper(name, 'weight_decay', h.weight_decay);

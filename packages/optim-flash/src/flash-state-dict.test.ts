@@ -23,7 +23,7 @@ import {
   setBackend,
   type Tensor,
   Trainer,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlashAdamW, FlashLion, FlashSGD } from './index.js';
 
@@ -309,7 +309,7 @@ describe('Trainer checkpoints', () => {
       step,
       trainData,
     });
-    const dir = mkdtempSync(join(tmpdir(), 'mixt-flash-resume-'));
+    const dir = mkdtempSync(join(tmpdir(), 'mixprec-flash-resume-'));
     dirs.push(dir);
     const first = makeRun();
     const t2 = new Trainer({ backend: createReferenceBackend(), maxSteps: 4 });

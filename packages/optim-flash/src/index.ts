@@ -1,5 +1,5 @@
-// @mixt/optim-flash: FlashOptim-style optimizers. Barrel: re-exports only.
-export type { CastModelOptions, GradientReleaseOptions, LayerSpec } from '@mixt/core';
+// @mixprec/optim-flash: FlashOptim-style optimizers. Barrel: re-exports only.
+export type { CastModelOptions, GradientReleaseOptions, LayerSpec } from '@mixprec/core';
 export {
   castModel,
   computeEccBits,
@@ -10,7 +10,7 @@ export {
   quantize,
   reconstructFp32,
   VARIANCE_QUANT,
-} from '@mixt/core';
+} from '@mixprec/core';
 export type { FlashParamDType, NumericsCheck } from './check-numerics.js';
 export { checkNumerics, effectiveMantissaBits } from './check-numerics.js';
 export type { OptimizerConfig } from './config-targets.js';

@@ -1,4 +1,4 @@
-import { castModel, crossEntropy, fromArray, Linear, Sequential, setBackend } from '@mixt/core';
+import { castModel, crossEntropy, fromArray, Linear, Sequential, setBackend } from '@mixprec/core';
 import { expect, it } from 'vitest';
 import { FlashAdamW } from './index.js';
 

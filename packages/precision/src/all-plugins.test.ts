@@ -1,4 +1,4 @@
-import { getDefaultDtype, type PrecisionPlugin } from '@mixt/core';
+import { getDefaultDtype, type PrecisionPlugin } from '@mixprec/core';
 import { describe, expect, it } from 'vitest';
 import { FlashPrecision } from './flash-precision.js';
 import { FullPrecision } from './full-precision.js';

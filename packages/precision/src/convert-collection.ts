@@ -1,4 +1,4 @@
-import { type DType, isFloatDType, Tensor } from '@mixt/core';
+import { type DType, isFloatDType, Tensor } from '@mixprec/core';
 
 /** Whether `value` is a plain object (a "dict" batch), not a tensor, array or class instance. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

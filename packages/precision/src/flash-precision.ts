@@ -4,11 +4,11 @@ import {
   castModel,
   type HalfDType,
   isFloatDType,
-  MixtError,
+  MixprecError,
   type Module,
   type Optimizer,
   type StepOutcome,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { convertAudioAware } from './convert-collection.js';
 import { fp16EpsCheck, type HalfPrecisionOptions } from './half-precision.js';
 import { keepFp32Predicate } from './keep-fp32.js';
@@ -66,7 +66,7 @@ export class FlashPrecision extends BasePrecision {
     super();
     const normalized = normalizeFlash(precision);
     if (!normalized) {
-      throw new MixtError(
+      throw new MixprecError(
         `Passed \`FlashPrecision(precision=${JSON.stringify(precision)})\`; expected one of ${Object.keys(
           FLASH_ALIASES,
         )

@@ -1,4 +1,4 @@
-import { BasePrecision, MixtError, type Module, withDefaultDtype } from '@mixt/core';
+import { BasePrecision, MixprecError, type Module, withDefaultDtype } from '@mixprec/core';
 import { castFloating } from './convert-collection.js';
 import { conversionFilter, type ModuleConversionOptions } from './keep-fp32.js';
 
@@ -23,7 +23,7 @@ export class FullPrecision extends BasePrecision {
   constructor(precision: FullPrecisionString = '32-true', options: ModuleConversionOptions = {}) {
     super();
     if (!FULL.includes(precision)) {
-      throw new MixtError(
+      throw new MixprecError(
         `Passed \`FullPrecision(precision=${JSON.stringify(precision)})\`; expected one of ${FULL.map((p) => `'${p}'`).join(', ')}`,
       );
     }

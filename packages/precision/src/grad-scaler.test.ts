@@ -1,4 +1,4 @@
-import { Parameter, SGD, setBackend } from '@mixt/core';
+import { Parameter, SGD, setBackend } from '@mixprec/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GradScaler } from './grad-scaler.js';
 

@@ -1,11 +1,11 @@
 import {
   DtypeError,
-  MixtError,
+  MixprecError,
   mainParams,
   type Optimizer,
   type StepOutcome,
   type Tensor,
-} from '@mixt/core';
+} from '@mixprec/core';
 
 /** Constructor options of `GradScaler` (torch's names in camelCase, same defaults). */
 export interface GradScalerOptions {
@@ -129,11 +129,12 @@ export class GradScaler {
     if (!this.#enabled) return;
     const entry = this.#entry(optimizer, 'unscale_');
     if (entry.stage === 'UNSCALED') {
-      throw new MixtError(
+      throw new MixprecError(
         'unscale_() has already been called on this optimizer since the last update().',
       );
     }
-    if (entry.stage === 'STEPPED') throw new MixtError('unscale_() is being called after step().');
+    if (entry.stage === 'STEPPED')
+      throw new MixprecError('unscale_() is being called after step().');
     // The reciprocal is taken in double, then rounded to fp32, as torch does.
     const invScale = f32(1 / this.#scale!);
     const params = mainParams(optimizer).filter((p) => p.grad !== undefined);
@@ -159,7 +160,7 @@ export class GradScaler {
     }
     const entry = this.#entry(optimizer, 'step');
     if (entry.stage === 'STEPPED')
-      throw new MixtError('step() has already been called since the last update().');
+      throw new MixprecError('step() has already been called since the last update().');
     if (entry.stage === 'READY') this.unscale_(optimizer);
     const finite = outcome ? outcome.gradientsFinite : await gradientsFinite(optimizer);
     entry.foundInf = !finite;
@@ -177,7 +178,7 @@ export class GradScaler {
   update(newScale?: number): void {
     if (!this.#enabled) return;
     if (this.#scale === undefined) {
-      throw new MixtError(
+      throw new MixprecError(
         'Attempted update but _scale is None. This may indicate your script did not use scaler.scale(loss or outputs) earlier in the iteration.',
       );
     }
@@ -187,7 +188,8 @@ export class GradScaler {
       const flags = [...this.#perOptimizer.values()].flatMap((e) =>
         e.foundInf === undefined ? [] : [e.foundInf],
       );
-      if (flags.length === 0) throw new MixtError('No inf checks were recorded prior to update.');
+      if (flags.length === 0)
+        throw new MixprecError('No inf checks were recorded prior to update.');
       if (flags.some((inf) => inf)) {
         this.#scale = f32(this.#scale * this.#backoffFactor);
         this.#tracker = 0;
@@ -218,13 +220,13 @@ export class GradScaler {
   loadStateDict(state: Record<string, unknown>): void {
     if (!this.#enabled) return;
     if (Object.keys(state).length === 0) {
-      throw new MixtError(
+      throw new MixprecError(
         'The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler.',
       );
     }
     const bad = STATE_KEYS.filter((k) => typeof state[k] !== 'number');
     if (bad.length > 0) {
-      throw new MixtError(
+      throw new MixprecError(
         `GradScaler.loadStateDict: keys [${bad.join(', ')}] missing or not numbers; expected the five keys ${STATE_KEYS.join(', ')}`,
       );
     }
@@ -242,7 +244,7 @@ export class GradScaler {
 
   #entry(optimizer: Optimizer, what: string): OptimizerEntry {
     if (this.#scale === undefined) {
-      throw new MixtError(
+      throw new MixprecError(
         `Attempted ${what} but _scale is None. This may indicate your script did not use scaler.scale(loss or outputs) earlier in the iteration.`,
       );
     }
@@ -256,7 +258,7 @@ export class GradScaler {
 }
 
 function check(ok: boolean, got: string, expected: string): void {
-  if (!ok) throw new MixtError(`GradScaler: ${got}; expected ${expected}`);
+  if (!ok) throw new MixprecError(`GradScaler: ${got}; expected ${expected}`);
 }
 
 /** Σ(g·0) is 0 exactly when every gradient is finite (the trainer's trick, realized here). */

@@ -1,13 +1,13 @@
 import {
   BasePrecision,
   type HalfDType,
-  MixtError,
+  MixprecError,
   type Module,
   type Optimizer,
   roundToDtype,
   type StepOutcome,
   withDefaultDtype,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { castFloating } from './convert-collection.js';
 import { conversionFilter, type ModuleConversionOptions } from './keep-fp32.js';
 
@@ -83,7 +83,7 @@ export class HalfPrecision extends BasePrecision {
   constructor(precision: HalfPrecisionString = '16-true', options: HalfPrecisionOptions = {}) {
     super();
     if (!HALF.includes(precision)) {
-      throw new MixtError(
+      throw new MixprecError(
         `Passed \`${new.target.name}(precision=${JSON.stringify(precision)})\`; expected one of ${HALF.map((p) => `'${p}'`).join(', ')}`,
       );
     }

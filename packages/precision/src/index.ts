@@ -1,5 +1,5 @@
 /**
- * @mixt/precision — Lightning/NeMo precision plugins for mixt's `Trainer`, the precision
+ * @mixprec/precision — Lightning/NeMo precision plugins for mixprec's `Trainer`, the precision
  * string table, torch's `GradScaler` and NeMo's `resolveTrainerCfg`. Barrel: re-exports only.
  */
 

@@ -1,4 +1,4 @@
-import type { TensorFilter } from '@mixt/core';
+import type { TensorFilter } from '@mixprec/core';
 
 /**
  * Which parameters/buffers a true-precision module conversion keeps in fp32: a predicate on

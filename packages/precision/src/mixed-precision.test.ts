@@ -1,4 +1,4 @@
-import { getDefaultDtype, Linear, Parameter, SGD, setBackend, zeros } from '@mixt/core';
+import { getDefaultDtype, Linear, Parameter, SGD, setBackend, zeros } from '@mixprec/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GradScaler } from './grad-scaler.js';
 import { MixedPrecision, type MixedPrecisionString } from './mixed-precision.js';

@@ -3,12 +3,12 @@ import {
   autocast,
   BasePrecision,
   type HalfDType,
-  MixtError,
+  MixprecError,
   type Optimizer,
   type Parameter,
   type StepOutcome,
   type Tensor,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { GradScaler, type GradScalerOptions } from './grad-scaler.js';
 
 /** The precision strings `MixedPrecision` implements. */
@@ -50,14 +50,14 @@ export class MixedPrecision extends BasePrecision {
     super();
     if (!MIXED.includes(precision)) {
       const got = typeof precision === 'string' ? `'${precision}'` : String(precision);
-      throw new MixtError(
+      throw new MixprecError(
         `Passed \`MixedPrecision(precision=${got})\`. Precision must be '16-mixed' or 'bf16-mixed'.`,
       );
     }
     if (precision === 'bf16-mixed' && options.scaler !== undefined) {
       const found =
         options.scaler instanceof GradScaler ? 'GradScaler' : JSON.stringify(options.scaler);
-      throw new MixtError(
+      throw new MixprecError(
         `\`precision='bf16-mixed'\` does not use a scaler, found ${found}; expected no scaler (bf16 has fp32's range; remove \`scaler\` or use '16-mixed')`,
       );
     }

@@ -9,7 +9,7 @@ import {
   setBackend,
   type Tensor,
   zeros,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FlashPrecision, shouldSkipModuleConversion } from './flash-precision.js';
 import { FullPrecision } from './full-precision.js';

@@ -1,4 +1,4 @@
-import { BasePrecision } from '@mixt/core';
+import { BasePrecision } from '@mixprec/core';
 import { describe, expect, it, vi } from 'vitest';
 import { FlashPrecision } from './flash-precision.js';
 import { FullPrecision } from './full-precision.js';

@@ -1,4 +1,4 @@
-import { type DType, MixtError, type PrecisionPlugin } from '@mixt/core';
+import { type DType, MixprecError, type PrecisionPlugin } from '@mixprec/core';
 import { FlashPrecision } from './flash-precision.js';
 import { FullPrecision } from './full-precision.js';
 import type { HalfPrecisionOptions } from './half-precision.js';
@@ -141,7 +141,7 @@ export function parsePrecision(
     }
     return alias.to;
   }
-  throw new MixtError(
+  throw new MixprecError(
     `Precision ${repr(value)} is invalid; expected one of ${allowedPrecisions().map(repr).join(', ')}`,
   );
 }

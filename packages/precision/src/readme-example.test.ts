@@ -7,7 +7,7 @@ import {
   Sequential,
   setBackend,
   Trainer,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { expect, it } from 'vitest';
 import { createPrecisionPlugin } from './precision-strings.js';
 

@@ -1,4 +1,4 @@
-import { BasePrecision, MixtError, type PrecisionPlugin } from '@mixt/core';
+import { BasePrecision, MixprecError, type PrecisionPlugin } from '@mixprec/core';
 import { FlashPrecision, normalizeFlash } from './flash-precision.js';
 import type { HalfPrecisionOptions } from './half-precision.js';
 import { HalfPrecisionForAudio } from './half-precision-for-audio.js';
@@ -31,7 +31,7 @@ export function resolveTrainerCfg(cfg: TrainerCfg, options: HalfPrecisionOptions
   const plugins = [...(cfg.plugins ?? [])];
   const existing = plugins.find(isPrecisionPlugin);
   if (precision !== undefined && precision !== null && existing) {
-    throw new MixtError(
+    throw new MixprecError(
       `resolveTrainerCfg: received both \`precision=${String(precision)}\` and \`plugins=[${existing.constructor.name}(${JSON.stringify(existing.precision)})]\`; expected one of them (remove \`precision\` or the precision plugin)`,
     );
   }

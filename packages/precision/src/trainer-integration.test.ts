@@ -12,7 +12,7 @@ import {
   type StepOutput,
   type Tensor,
   Trainer,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { describe, expect, it } from 'vitest';
 import { createPrecisionPlugin } from './precision-strings.js';
 

@@ -4,7 +4,7 @@ import {
   DTYPE_NAMES,
   type DType,
   type DTypeSupport,
-} from '@mixt/core';
+} from '@mixprec/core';
 
 /** Every dtype with the given support, overridden per dtype by `overrides`. */
 export function dtypeSupport(
@@ -16,7 +16,7 @@ export function dtypeSupport(
 }
 
 /**
- * A backend that only reports capabilities (for `mixt backends` tests); every compute or
+ * A backend that only reports capabilities (for `mixprec backends` tests); every compute or
  * storage member throws, since listing backends never calls them.
  */
 export function fakeBackend(name: string, capabilities: BackendCapabilities): Backend {

@@ -1,4 +1,4 @@
-import { BackendPriority, createBackendRegistry, createReferenceBackend } from '@mixt/core';
+import { BackendPriority, createBackendRegistry, createReferenceBackend } from '@mixprec/core';
 import { describe, expect, it } from 'vitest';
 import { dtypeSupport, fakeBackend } from '../__fixtures__/fake-backend.js';
 import { memoryIo } from '../cli-io.js';
@@ -48,7 +48,7 @@ async function backends(json: boolean, env: Record<string, string | undefined> =
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
-describe('mixt backends', () => {
+describe('mixprec backends', () => {
   it('lists every backend by priority with availability, devices and why one failed', async () => {
     const { code, stdout } = await backends(false);
     expect(code).toBe(0);
@@ -82,18 +82,18 @@ describe('mixt backends', () => {
   it("says 'auto' picks the highest-priority backend that loads, never an explicit-only one", async () => {
     const { stdout } = await backends(false);
     expect(stdout).toMatch(
-      /^auto: fast \(highest priority that loads; set MIXT_BACKEND=NAME to choose\)$/m,
+      /^auto: fast \(highest priority that loads; set MIXPREC_BACKEND=NAME to choose\)$/m,
     );
   });
 
-  it('honours MIXT_BACKEND, even for an explicit-only backend', async () => {
-    const { code, stdout } = await backends(false, { MIXT_BACKEND: 'manual' });
+  it('honours MIXPREC_BACKEND, even for an explicit-only backend', async () => {
+    const { code, stdout } = await backends(false, { MIXPREC_BACKEND: 'manual' });
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^auto: manual \(chosen by MIXT_BACKEND=manual\)$/m);
+    expect(stdout).toMatch(/^auto: manual \(chosen by MIXPREC_BACKEND=manual\)$/m);
   });
 
-  it('exits 1 and says why when MIXT_BACKEND names a backend that does not load', async () => {
-    const { code, stdout } = await backends(false, { MIXT_BACKEND: 'broken' });
+  it('exits 1 and says why when MIXPREC_BACKEND names a backend that does not load', async () => {
+    const { code, stdout } = await backends(false, { MIXPREC_BACKEND: 'broken' });
     expect(code).toBe(1);
     expect(stdout).toMatch(
       /^auto: no backend selected: .*backend 'broken' could not be loaded: libonnxruntime/m,

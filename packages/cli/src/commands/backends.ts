@@ -1,9 +1,9 @@
-import { type BackendRegistry, DTYPE_NAMES, type DType, type DTypeSupport } from '@mixt/core';
+import { type BackendRegistry, DTYPE_NAMES, type DType, type DTypeSupport } from '@mixprec/core';
 import type { CliIo } from '../cli-io.js';
 import { formatTable } from '../format-table.js';
 import { registerKnownBackends } from '../register-backends.js';
 
-/** Options of `mixt backends`. */
+/** Options of `mixprec backends`. */
 export interface BackendsOptions {
   /** Print the report as JSON instead of tables. */
   readonly json?: boolean;
@@ -11,11 +11,11 @@ export interface BackendsOptions {
   readonly registry?: BackendRegistry;
 }
 
-/** One registered backend, as `mixt backends` reports it. */
+/** One registered backend, as `mixprec backends` reports it. */
 export interface BackendReport {
   readonly name: string;
   readonly priority: number;
-  /** A negative priority: `'auto'` never picks it, only its name or `MIXT_BACKEND` does. */
+  /** A negative priority: `'auto'` never picks it, only its name or `MIXPREC_BACKEND` does. */
   readonly explicitOnly: boolean;
   readonly available: boolean;
   /** Why it did not load (only when not available). */
@@ -30,13 +30,13 @@ export interface BackendReport {
 export interface AutoReport {
   /** The backend `'auto'` selects, or null when selection fails. */
   readonly name: string | null;
-  /** `MIXT_BACKEND` when that variable chose it, else `priority`. */
-  readonly via: 'MIXT_BACKEND' | 'priority';
+  /** `MIXPREC_BACKEND` when that variable chose it, else `priority`. */
+  readonly via: 'MIXPREC_BACKEND' | 'priority';
   /** The selection error, when `'auto'` selects nothing. */
   readonly error?: string;
 }
 
-/** The whole report of `mixt backends`. */
+/** The whole report of `mixprec backends`. */
 export interface BackendsReport {
   readonly backends: readonly BackendReport[];
   readonly auto: AutoReport;
@@ -44,8 +44,8 @@ export interface BackendsReport {
 
 /**
  * Loads every registered backend (never throws) and asks the registry what `'auto'` would pick,
- * so the answer honours `MIXT_BACKEND` exactly as `selectBackend` does. `env` is only used to
- * say whether `MIXT_BACKEND` made the choice.
+ * so the answer honours `MIXPREC_BACKEND` exactly as `selectBackend` does. `env` is only used to
+ * say whether `MIXPREC_BACKEND` made the choice.
  */
 export async function collectBackends(
   registry: BackendRegistry,
@@ -65,8 +65,8 @@ export async function collectBackends(
       fusedOptimizers: caps?.fusedOptimizers ?? [],
     };
   });
-  const fromEnv = env.MIXT_BACKEND?.trim();
-  const via = fromEnv && fromEnv !== 'auto' ? 'MIXT_BACKEND' : 'priority';
+  const fromEnv = env.MIXPREC_BACKEND?.trim();
+  const via = fromEnv && fromEnv !== 'auto' ? 'MIXPREC_BACKEND' : 'priority';
   let auto: AutoReport;
   try {
     auto = { name: (await registry.select('auto')).name, via };
@@ -76,7 +76,7 @@ export async function collectBackends(
   return { backends, auto };
 }
 
-/** Renders the report as the tables `mixt backends` prints. */
+/** Renders the report as the tables `mixprec backends` prints. */
 export function formatBackendsReport(report: BackendsReport, env: CliIo['env'] = {}): string {
   const { backends, auto } = report;
   const parts: string[] = [];
@@ -117,14 +117,14 @@ export function formatBackendsReport(report: BackendsReport, env: CliIo['env'] =
 
 function formatAuto(auto: AutoReport, env: CliIo['env']): string {
   if (auto.name === null) return `auto: no backend selected: ${auto.error ?? 'unknown error'}`;
-  if (auto.via === 'MIXT_BACKEND') {
-    return `auto: ${auto.name} (chosen by MIXT_BACKEND=${env.MIXT_BACKEND?.trim() ?? auto.name})`;
+  if (auto.via === 'MIXPREC_BACKEND') {
+    return `auto: ${auto.name} (chosen by MIXPREC_BACKEND=${env.MIXPREC_BACKEND?.trim() ?? auto.name})`;
   }
-  return `auto: ${auto.name} (highest priority that loads; set MIXT_BACKEND=NAME to choose)`;
+  return `auto: ${auto.name} (highest priority that loads; set MIXPREC_BACKEND=NAME to choose)`;
 }
 
 /**
- * `mixt backends [--json]`: every registered backend with its priority, whether it loads (and
+ * `mixprec backends [--json]`: every registered backend with its priority, whether it loads (and
  * why not), devices and per-dtype support, and which backend `'auto'` picks. Exit code 0, or 1
  * when `'auto'` can select no backend.
  */

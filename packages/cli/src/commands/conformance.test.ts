@@ -8,8 +8,8 @@ import {
   createBackendRegistry,
   createReferenceBackend,
   type Storage,
-} from '@mixt/core';
-import { defaultVectorsDir } from '@mixt/core/conformance';
+} from '@mixprec/core';
+import { defaultVectorsDir } from '@mixprec/core/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../cli-io.js';
 import { registerKnownBackends } from '../register-backends.js';
@@ -46,18 +46,18 @@ async function conformance(options: Partial<ConformanceCommandOptions>) {
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
-async function mixt(...argv: string[]) {
+async function mixprec(...argv: string[]) {
   const io = memoryIo({});
   const code = await runCli(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'mixt-cli-vectors-'));
+const tmp = mkdtempSync(join(tmpdir(), 'mixprec-cli-vectors-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('mixt conformance: exit codes', () => {
+describe('mixprec conformance: exit codes', () => {
   it('the reference backend passes the whole suite: exit 0, a table per group', async () => {
-    const { code, stdout } = await mixt('conformance', '--backend', 'reference');
+    const { code, stdout } = await mixprec('conformance', '--backend', 'reference');
     expect(code).toBe(0);
     expect(stdout).toContain("Conformance of backend 'reference'");
     expect(stdout).toMatch(/^group +pass +fail +skip +cases$/m);
@@ -121,14 +121,14 @@ describe('mixt conformance: exit codes', () => {
     expect(zero?.bf16).toBe('0000');
     if (zero) zero.bf16 = '0001';
     writeFileSync(file, JSON.stringify(json));
-    const { code, stdout } = await mixt('conformance', '--vectors', dir, '--only', 'casts');
+    const { code, stdout } = await mixprec('conformance', '--vectors', dir, '--only', 'casts');
     expect(code).toBe(1);
     expect(stdout).toContain(`(vectors: ${dir})`);
     expect(stdout).toMatch(/FAIL cast\S*f32→bf16\S*: /);
   });
 
   it('--json prints every result and the per-group counts', async () => {
-    const { code, stdout } = await mixt('conformance', '--only', 'matmul', '--json');
+    const { code, stdout } = await mixprec('conformance', '--only', 'matmul', '--json');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as {
       backend: string;
@@ -144,13 +144,13 @@ describe('mixt conformance: exit codes', () => {
   });
 
   it('--verbose lists every case', async () => {
-    const { code, stdout } = await mixt('conformance', '--only', 'matmul', '--verbose');
+    const { code, stdout } = await mixprec('conformance', '--only', 'matmul', '--verbose');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Cases:\n {2}PASS matmul\S*: /m);
   });
 });
 
-describe('mixt conformance: usage errors exit 2', () => {
+describe('mixprec conformance: usage errors exit 2', () => {
   it.each([
     [
       ['--backend', 'nope'],
@@ -159,7 +159,7 @@ describe('mixt conformance: usage errors exit 2', () => {
     [['--vectors', '/no/such/dir'], "--vectors '/no/such/dir' is not a directory"],
     [['--only', 'no-such-group'], "--only 'no-such-group': conformance: 'only' entries"],
   ])('%j', async (args, message) => {
-    const { code, stdout, stderr } = await mixt('conformance', ...args);
+    const { code, stdout, stderr } = await mixprec('conformance', ...args);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain(message);

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { BackendFactory, BackendRegistry } from '@mixt/core';
+import type { BackendFactory, BackendRegistry } from '@mixprec/core';
 import {
   type ConformanceResult,
   type ConformanceSummary,
@@ -8,7 +8,7 @@ import {
   listConformanceCases,
   runConformance,
   summarizeConformance,
-} from '@mixt/core/conformance';
+} from '@mixprec/core/conformance';
 import type { CliIo } from '../cli-io.js';
 import { formatTable } from '../format-table.js';
 import {
@@ -18,11 +18,11 @@ import {
 } from '../register-backends.js';
 import { UsageError } from '../usage-error.js';
 
-/** Options of `mixt conformance`. */
+/** Options of `mixprec conformance`. */
 export interface ConformanceCommandOptions {
-  /** Backend name or `'auto'` (honours `MIXT_BACKEND`). */
+  /** Backend name or `'auto'` (honours `MIXPREC_BACKEND`). */
   readonly backend: string;
-  /** Directory of test vectors (default: the vectors shipped with `@mixt/core`). */
+  /** Directory of test vectors (default: the vectors shipped with `@mixprec/core`). */
   readonly vectors?: string;
   /** Run only cases whose group or id starts with this prefix (several: comma-separated). */
   readonly only?: string;
@@ -70,7 +70,7 @@ function parseOnly(only: string | undefined): string[] | undefined {
     listConformanceCases(prefixes);
   } catch (error) {
     throw new UsageError(
-      `mixt conformance: --only '${only}': ${error instanceof Error ? error.message : String(error)}`,
+      `mixprec conformance: --only '${only}': ${error instanceof Error ? error.message : String(error)}`,
     );
   }
   return prefixes;
@@ -81,7 +81,7 @@ function checkVectorsDir(dir: string): string {
   const abs = resolve(dir);
   if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
     throw new UsageError(
-      `mixt conformance: --vectors '${dir}' is not a directory; expected a directory of test vectors in the golden/*.json format`,
+      `mixprec conformance: --vectors '${dir}' is not a directory; expected a directory of test vectors in the golden/*.json format`,
     );
   }
   return abs;
@@ -108,7 +108,7 @@ async function resolveTarget(options: ConformanceCommandOptions): Promise<Target
   const known = registry.list().map((s) => s.name);
   if (options.backend !== 'auto' && !known.includes(options.backend)) {
     throw new UsageError(
-      `mixt conformance: --backend '${options.backend}' is not registered; valid backends: auto, ${known.join(', ')}`,
+      `mixprec conformance: --backend '${options.backend}' is not registered; valid backends: auto, ${known.join(', ')}`,
     );
   }
   const { name } = await registry.select(options.backend);
@@ -147,7 +147,7 @@ function formatReport(
 }
 
 /**
- * `mixt conformance`: runs `@mixt/core/conformance` against one backend and prints the
+ * `mixprec conformance`: runs `@mixprec/core/conformance` against one backend and prints the
  * pass/fail/skip counts per group, then every failing case with its detail. Exit code 1 when
  * any case fails or the backend does not load, 0 otherwise; 2 for a bad `--backend`,
  * `--vectors` or an `--only` prefix that matches no case.
@@ -163,7 +163,7 @@ export async function conformanceCommand(
     target = await resolveTarget(options);
   } catch (error) {
     if (UsageError.isInstance(error)) throw error;
-    io.err(`mixt conformance: ${error instanceof Error ? error.message : String(error)}`);
+    io.err(`mixprec conformance: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   const results = await runConformance({

@@ -7,7 +7,7 @@ export interface PlannedCommand {
   readonly issue: number | null;
 }
 
-/** The planned commands: `mixt` knows their names so it can say where they stand. */
+/** The planned commands: `mixprec` knows their names so it can say where they stand. */
 export const PLANNED_COMMANDS: Readonly<Record<string, PlannedCommand>> = {
   compare: { summary: 'train one config under several precisions and compare', issue: null },
   memory: { summary: 'report parameter, gradient and optimizer-state memory', issue: null },
@@ -20,8 +20,8 @@ export const PLANNED_COMMANDS: Readonly<Record<string, PlannedCommand>> = {
  */
 export function plannedCommand(name: string, planned: PlannedCommand, io: CliIo): number {
   io.err(
-    `mixt ${name}: not implemented yet (${planned.issue === null ? 'no issue filed yet' : `issue ${planned.issue}`}: ${planned.summary}). ` +
-      'Available today: mixt backends, mixt conformance (see mixt --help).',
+    `mixprec ${name}: not implemented yet (${planned.issue === null ? 'no issue filed yet' : `issue ${planned.issue}`}: ${planned.summary}). ` +
+      'Available today: mixprec backends, mixprec conformance (see mixprec --help).',
   );
   return 2;
 }

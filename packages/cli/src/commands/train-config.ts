@@ -1,8 +1,8 @@
-import { parsePrecision } from '@mixt/precision';
+import { parsePrecision } from '@mixprec/precision';
 import { UsageError } from '../usage-error.js';
 import { TRAIN_OPTIMIZERS } from './train-optimizers.js';
 
-/** Everything that defines a `mixt train` run; stored in the checkpoint and metrics. */
+/** Everything that defines a `mixprec train` run; stored in the checkpoint and metrics. */
 export interface TrainConfig {
   readonly task: 'builtin-audio';
   readonly precision: string;
@@ -76,12 +76,12 @@ export function trainDefaultsFor(
 export function parseOptimizerFlag(value: string): string {
   if (Object.hasOwn(TRAIN_OPTIMIZERS, value)) return value;
   throw new UsageError(
-    `mixt train: --optimizer '${value}'; expected one of ${Object.keys(TRAIN_OPTIMIZERS).join(', ')}`,
+    `mixprec train: --optimizer '${value}'; expected one of ${Object.keys(TRAIN_OPTIMIZERS).join(', ')}`,
   );
 }
 
 /**
- * Parses `--precision` with `@mixt/precision`'s table (aliases included; an alias that
+ * Parses `--precision` with `@mixprec/precision`'s table (aliases included; an alias that
  * Lightning discourages is announced through `warn`); a bad value is a usage error listing the
  * allowed values.
  */
@@ -89,7 +89,7 @@ export function parsePrecisionFlag(value: string, warn: (message: string) => voi
   try {
     return parsePrecision(value, { warn });
   } catch (error) {
-    throw new UsageError(`mixt train: --precision: ${(error as Error).message}`);
+    throw new UsageError(`mixprec train: --precision: ${(error as Error).message}`);
   }
 }
 
@@ -115,7 +115,7 @@ export function parseNumberFlag(
   ) {
     const kind = integer ? 'an integer' : 'a number';
     const range = `${options.exclusiveMin ? '>' : '>='} ${min}${max < Number.POSITIVE_INFINITY ? ` and <= ${max}` : ''}`;
-    throw new UsageError(`mixt train: --${flag} '${value}'; expected ${kind} ${range}`);
+    throw new UsageError(`mixprec train: --${flag} '${value}'; expected ${kind} ${range}`);
   }
   return n;
 }

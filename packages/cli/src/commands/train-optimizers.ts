@@ -1,4 +1,4 @@
-import { AdamW, type Optimizer, type Parameter } from '@mixt/core';
+import { AdamW, type Optimizer, type Parameter } from '@mixprec/core';
 import {
   FlashAdam,
   FlashAdamW,
@@ -6,7 +6,7 @@ import {
   FlashSGD,
   FlashSGDW,
   type MasterWeightBits,
-} from '@mixt/optim-flash';
+} from '@mixprec/optim-flash';
 import type { TrainConfig } from './train-config.js';
 
 /** What an optimizer factory gets: the config plus the master-weight choice for the params. */
@@ -33,7 +33,7 @@ const flash = (ctx: OptimizerContext) => ({
 });
 
 /**
- * The optimizers `mixt train --optimizer` accepts. Learning rates were tuned on the built-in
+ * The optimizers `mixprec train --optimizer` accepts. Learning rates were tuned on the built-in
  * task (450 steps, batch 32, cosine schedule): Lion wants a ~10× smaller lr and larger decay
  * than AdamW, SGD with momentum a ~10× larger lr.
  */

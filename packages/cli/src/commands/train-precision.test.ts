@@ -1,12 +1,12 @@
-import { fromArray, isFloatDType, Parameter, setBackend, type Tensor } from '@mixt/core';
-import { FlashAdamW } from '@mixt/optim-flash';
+import { fromArray, isFloatDType, Parameter, setBackend, type Tensor } from '@mixprec/core';
+import { FlashAdamW } from '@mixprec/optim-flash';
 import {
   FlashPrecision,
   fp16FlushedEps,
   HalfPrecisionForAudio,
   MixedPrecision,
   PRECISIONS,
-} from '@mixt/precision';
+} from '@mixprec/precision';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAudioDataset, createDefaultModel } from '../task/index.js';
 import { PRECISION_TRAIN_DEFAULTS, TRAIN_DEFAULTS, trainDefaultsFor } from './train-config.js';
@@ -19,7 +19,7 @@ beforeAll(async () => {
 const quiet = () => {};
 const HALF_MODES = ['fp16-true', 'bf16-true', 'fp16-flash', 'bf16-flash', '16-mixed', 'bf16-mixed'];
 
-describe('mixt train precision plugins', () => {
+describe('mixprec train precision plugins', () => {
   it('true-half modes get HalfPrecisionForAudio and flash modes FlashPrecision (resolveTrainerCfg)', () => {
     expect(precisionPluginFor('fp16-true', quiet)).toBeInstanceOf(HalfPrecisionForAudio);
     expect(precisionPluginFor('bf16-true', quiet)).toBeInstanceOf(HalfPrecisionForAudio);

@@ -1,5 +1,5 @@
-import type { PrecisionPlugin } from '@mixt/core';
-import { createPrecisionPlugin, resolveTrainerCfg } from '@mixt/precision';
+import type { PrecisionPlugin } from '@mixprec/core';
+import { createPrecisionPlugin, resolveTrainerCfg } from '@mixprec/precision';
 
 /**
  * The plugin for a precision string, the way NeMo's recipes build it: `resolveTrainerCfg` turns

@@ -4,7 +4,7 @@ import type {
   TrainerStateView,
   TrainStepResult,
   ValidationResult,
-} from '@mixt/core';
+} from '@mixprec/core';
 import type { CliIo } from '../cli-io.js';
 
 function duration(seconds: number): string {
@@ -14,7 +14,7 @@ function duration(seconds: number): string {
 }
 
 /**
- * A progress bar for `mixt train`: steps, loss, accuracy, throughput and ETA. On a terminal it
+ * A progress bar for `mixprec train`: steps, loss, accuracy, throughput and ETA. On a terminal it
  * redraws one line (`io.status`); elsewhere it prints a line every 5% of the run.
  */
 export function progressBar(io: CliIo, totalSteps: number): TrainerCallbacks {

@@ -1,11 +1,11 @@
-import type { FitSummary } from '@mixt/core';
+import type { FitSummary } from '@mixprec/core';
 import { formatTable } from '../format-table.js';
 import type { TrainConfig } from './train-config.js';
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
 
-/** The end-of-run summary of `mixt train`. */
+/** The end-of-run summary of `mixprec train`. */
 export function formatSummary(args: {
   config: TrainConfig;
   summary: FitSummary;

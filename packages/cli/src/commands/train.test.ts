@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBackendRegistry, createReferenceBackend } from '@mixt/core';
+import { createBackendRegistry, createReferenceBackend } from '@mixprec/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../cli-io.js';
 import { runCli } from '../run-cli.js';
@@ -13,17 +13,17 @@ afterAll(() => {
 
 const tiny = ['--train-size', '48', '--val-size', '18', '--batch-size', '8', '--val-interval', '0'];
 
-/** A short `mixt train` run into a fresh directory: exit code, output and its metrics.json. */
+/** A short `mixprec train` run into a fresh directory: exit code, output and its metrics.json. */
 async function shortTrain(...args: string[]) {
-  const out = mkdtempSync(join(tmpdir(), 'mixt-train-run-'));
+  const out = mkdtempSync(join(tmpdir(), 'mixprec-train-run-'));
   dirs.push(out);
-  const run = await mixt('train', '--steps', '2', '--out', out, ...tiny, ...args);
+  const run = await mixprec('train', '--steps', '2', '--out', out, ...tiny, ...args);
   const file = join(out, 'metrics.json');
   const metrics = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
   return { ...run, metrics };
 }
 
-async function mixt(...argv: string[]) {
+async function mixprec(...argv: string[]) {
   const io = memoryIo({});
   const registry = createBackendRegistry({ env: {} });
   registry.register('reference', createReferenceBackend, 0);
@@ -31,7 +31,7 @@ async function mixt(...argv: string[]) {
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
-describe('mixt train', () => {
+describe('mixprec train', () => {
   it.each([
     [['--steps', '0'], "--steps '0'; expected an integer >= 1"],
     [['--steps', 'ten'], "--steps 'ten'; expected an integer >= 1"],
@@ -48,7 +48,7 @@ describe('mixt train', () => {
       "--resume '/nonexistent/run' has no checkpoint/checkpoint.json",
     ],
   ])('refuses %j with a clear message and exit 2', async (args, message) => {
-    const { code, stderr } = await mixt('train', ...args);
+    const { code, stderr } = await mixprec('train', ...args);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
     expect(stderr).not.toContain('    at '); // no stack trace
@@ -72,10 +72,10 @@ describe('mixt train', () => {
   });
 
   it('fp16-true defaults to eps 1e-4; an explicit eps that is 0 in fp16 is warned about', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mixt-fp16-'));
+    const root = mkdtempSync(join(tmpdir(), 'mixprec-fp16-'));
     dirs.push(root);
     const run = (...extra: string[]) =>
-      mixt('train', '--precision', 'fp16-true', '--steps', '1', ...tiny, ...extra);
+      mixprec('train', '--precision', 'fp16-true', '--steps', '1', ...tiny, ...extra);
     const plain = await run('--out', join(root, 'default'));
     expect(plain.code).toBe(0);
     expect(plain.stderr).not.toContain('has eps');
@@ -84,7 +84,7 @@ describe('mixt train', () => {
     const flushed = await run('--eps', '1e-8', '--out', join(root, 'flushed'));
     expect(flushed.code).toBe(0);
     expect(flushed.stderr).toContain(
-      'mixt train: fp16-true: AdamW parameter group 0 has eps 1e-8, which is 0 in float16',
+      'mixprec train: fp16-true: AdamW parameter group 0 has eps 1e-8, which is 0 in float16',
     );
   });
 
@@ -108,17 +108,17 @@ describe('mixt train', () => {
   });
 
   it('an unknown backend is exit 1 with the registry reason', async () => {
-    const { code, stderr } = await mixt('train', '--backend', 'nope', ...tiny);
+    const { code, stderr } = await mixprec('train', '--backend', 'nope', ...tiny);
     expect(code).toBe(1);
     expect(stderr).toContain("selectBackend('nope')");
   });
 
   it('trains, writes metrics and a checkpoint, and resumes to the same parameters', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mixt-train-'));
+    const root = mkdtempSync(join(tmpdir(), 'mixprec-train-'));
     dirs.push(root);
     const straight = join(root, 'straight');
     const split = join(root, 'split');
-    const a = await mixt('train', '--steps', '4', '--out', straight, ...tiny);
+    const a = await mixprec('train', '--steps', '4', '--out', straight, ...tiny);
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/validation accuracy +\d+\.\d\d%/);
     expect(a.stdout).toMatch(/memory: optimizer state/);
@@ -127,8 +127,8 @@ describe('mixt train', () => {
     expect(metrics.history).toHaveLength(4);
     expect(existsSync(join(straight, 'checkpoint', 'model.safetensors'))).toBe(true);
 
-    expect((await mixt('train', '--steps', '2', '--out', split, ...tiny)).code).toBe(0);
-    const resumed = await mixt('train', '--resume', split, '--steps', '4');
+    expect((await mixprec('train', '--steps', '2', '--out', split, ...tiny)).code).toBe(0);
+    const resumed = await mixprec('train', '--resume', split, '--steps', '4');
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain('at step 2 of 4');
     const bytes = (dir: string) => readFileSync(join(dir, 'checkpoint', 'model.safetensors'));
@@ -139,7 +139,7 @@ describe('mixt train', () => {
     expect(sha(split)).toBe(sha(straight));
     expect(bytes(split).equals(bytes(straight))).toBe(true);
 
-    const changed = await mixt('train', '--resume', split, '--lr', '0.1');
+    const changed = await mixprec('train', '--resume', split, '--lr', '0.1');
     expect(changed.code).toBe(2);
     expect(changed.stderr).toContain("lr 0.1 differs from the run's 0.003");
   });

@@ -9,7 +9,7 @@ import {
   crossEntropy,
   enableGradientRelease,
   loadTrainerCheckpoint,
-  MixtError,
+  MixprecError,
   type Module,
   type StepOutput,
   saveTrainerCheckpoint,
@@ -17,7 +17,7 @@ import {
   Trainer,
   type TrainStepResult,
   type ValidationResult,
-} from '@mixt/core';
+} from '@mixprec/core';
 import type { CliIo } from '../cli-io.js';
 import { registerKnownBackends } from '../register-backends.js';
 import {
@@ -40,7 +40,7 @@ import { precisionPluginFor } from './train-precision.js';
 import { progressBar } from './train-progress.js';
 import { formatSummary } from './train-report.js';
 
-/** Raw `mixt train` flags (strings as typed). */
+/** Raw `mixprec train` flags (strings as typed). */
 export interface TrainFlags {
   readonly precision?: string;
   readonly optimizer?: string;
@@ -111,7 +111,7 @@ function configFromFlags(
   };
   if (config.gradientRelease && config.precision === '16-mixed') {
     throw new UsageError(
-      "mixt train: --gradient-release with precision '16-mixed'; loss scaling must see every gradient before any update, expected another precision (bf16-mixed, a true or flash mode)",
+      "mixprec train: --gradient-release with precision '16-mixed'; loss scaling must see every gradient before any update, expected another precision (bf16-mixed, a true or flash mode)",
     );
   }
   return config;
@@ -122,20 +122,20 @@ function resumeConfig(dir: string, flags: TrainFlags, warn: (m: string) => void)
   const file = join(dir, CHECKPOINT_DIR, 'checkpoint.json');
   if (!existsSync(file)) {
     throw new UsageError(
-      `mixt train: --resume '${dir}' has no ${CHECKPOINT_DIR}/checkpoint.json; expected a run directory written by mixt train`,
+      `mixprec train: --resume '${dir}' has no ${CHECKPOINT_DIR}/checkpoint.json; expected a run directory written by mixprec train`,
     );
   }
   const saved = (JSON.parse(readFileSync(file, 'utf8')) as { config?: TrainConfig }).config;
   if (saved?.task !== 'builtin-audio') {
     throw new UsageError(
-      `mixt train: ${file} holds no built-in-task config; expected a run directory written by mixt train`,
+      `mixprec train: ${file} holds no built-in-task config; expected a run directory written by mixprec train`,
     );
   }
   const merged = configFromFlags(flags, saved, warn);
   for (const key of Object.keys(saved) as (keyof TrainConfig)[]) {
     if (key !== 'steps' && key !== 'backend' && merged[key] !== saved[key]) {
       throw new UsageError(
-        `mixt train: --resume: ${key} ${JSON.stringify(merged[key])} differs from the run's ${JSON.stringify(saved[key])}; drop the flag (only --steps, --backend and --out may change on resume)`,
+        `mixprec train: --resume: ${key} ${JSON.stringify(merged[key])} differs from the run's ${JSON.stringify(saved[key])}; drop the flag (only --steps, --backend and --out may change on resume)`,
       );
     }
   }
@@ -170,7 +170,7 @@ function defaultOutDir(now: Date): string {
 }
 
 /**
- * `mixt train`: trains the default model on the built-in audio task, prints a progress bar
+ * `mixprec train`: trains the default model on the built-in audio task, prints a progress bar
  * and a summary, and writes `<out>/metrics.json` and `<out>/checkpoint/`. Exit code 0 on
  * success, 1 when the run cannot start or fails (backend, checkpoint), 2 for bad flags.
  */
@@ -179,7 +179,7 @@ export async function trainCommand(
   io: CliIo,
   deps: TrainCommandDeps = {},
 ): Promise<number> {
-  const warn = (message: string) => io.err(`mixt train: ${message}`);
+  const warn = (message: string) => io.err(`mixprec train: ${message}`);
   const config = flags.resume
     ? resumeConfig(flags.resume, flags, warn)
     : configFromFlags(flags, undefined, warn);
@@ -192,7 +192,7 @@ export async function trainCommand(
     backend = await registry.select(config.backend);
   } catch (error) {
     if (!BackendError.isInstance(error)) throw error;
-    io.err(`mixt train: ${error.message}`);
+    io.err(`mixprec train: ${error.message}`);
     return 1;
   }
 
@@ -253,13 +253,13 @@ export async function trainCommand(
       io.err(`resuming ${flags.resume} at step ${trainer.state.globalStep} of ${config.steps}`);
     }
   } catch (error) {
-    // CheckpointError and the state-dict mismatch errors are all MixtErrors; others are bugs.
-    if (!MixtError.isInstance(error)) throw error;
-    io.err(`mixt train: cannot resume: ${error.message}`);
+    // CheckpointError and the state-dict mismatch errors are all MixprecErrors; others are bugs.
+    if (!MixprecError.isInstance(error)) throw error;
+    io.err(`mixprec train: cannot resume: ${error.message}`);
     return 1;
   }
   io.err(
-    `mixt train: built-in audio task (${CLASS_NAMES.length} classes, ${config.trainSize} train / ${config.valSize} val clips), ` +
+    `mixprec train: built-in audio task (${CLASS_NAMES.length} classes, ${config.trainSize} train / ${config.valSize} val clips), ` +
       `${model.numParameters()} parameters, precision ${config.precision}, optimizer ${config.optimizer}, backend ${backend.name}, ${config.steps} steps of ${config.batchSize}`,
   );
   const summary = await trainer.fit({
@@ -280,7 +280,7 @@ export async function trainCommand(
   const lossScale = lossScaleOf(precision.stateDict());
   const metrics = {
     config,
-    versions: { '@mixt/core': CORE_VERSION },
+    versions: { '@mixprec/core': CORE_VERSION },
     backend: backend.name,
     lossScale,
     seconds,

@@ -4,7 +4,7 @@
  * example is the same whatever order it is asked for in, and the whole set is bit-identical
  * across runs without storing anything.
  */
-import { fromArray, Random, type Tensor } from '@mixt/core';
+import { fromArray, Random, type Tensor } from '@mixprec/core';
 import {
   amTone,
   between,
@@ -102,7 +102,7 @@ export interface AudioDataset {
   readonly numClasses: number;
   /** The example at `index`, generated from its own seed (or taken from the cache). */
   example(index: number): AudioExample;
-  /** Batches of mixt tensors covering the set once, in a seeded order. */
+  /** Batches of mixprec tensors covering the set once, in a seeded order. */
   batches(batchSize: number, options?: BatchOptions): Generator<AudioBatch>;
 }
 

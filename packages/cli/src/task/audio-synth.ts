@@ -7,7 +7,7 @@
  * harmonic stack), and a table lookup with linear interpolation is several times faster
  * while being exact enough (error < 1e-7) for features computed in fp32.
  */
-import type { Random } from '@mixt/core';
+import type { Random } from '@mixprec/core';
 
 /** Sample rate of every clip, in Hz. */
 export const SAMPLE_RATE = 16_000;

@@ -1,4 +1,4 @@
-import { setBackend } from '@mixt/core';
+import { setBackend } from '@mixprec/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLASS_NAMES, createAudioDataset } from './audio-dataset.js';
 import { AudioFrontEnd, createDefaultModel } from './default-model.js';

@@ -13,7 +13,7 @@ import {
   manualSeed,
   type Tensor,
   withoutAutocast,
-} from '@mixt/core';
+} from '@mixprec/core';
 import { CLASS_NAMES } from './audio-dataset.js';
 import {
   createFrontEndMatrices,

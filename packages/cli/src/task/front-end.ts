@@ -1,5 +1,5 @@
 /**
- * The fp32 log-mel front end of the built-in audio task, written with mixt tensor ops only so
+ * The fp32 log-mel front end of the built-in audio task, written with mixprec tensor ops only so
  * that it runs (and is differentiable, though nothing here is trained) on every backend.
  *
  *   audio [B, T] → frames [B·F, 400] → (Hann · DFT) matmul → [B·F, 2K] → square
@@ -19,7 +19,7 @@
  * - re² + im² summed through the mel matmul: [re², im²] · [M; M] = (re² + im²) · M, so the
  *   power spectrum never needs a slice-and-add.
  */
-import { concat, fromArray, type Tensor } from '@mixt/core';
+import { concat, fromArray, type Tensor } from '@mixprec/core';
 import { CLIP_SAMPLES } from './audio-dataset.js';
 import { SAMPLE_RATE } from './audio-synth.js';
 

@@ -1,4 +1,4 @@
-// The built-in audio task of `mixt train`. Barrel: re-exports only.
+// The built-in audio task of `mixprec train`. Barrel: re-exports only.
 
 export type {
   AudioBatch,

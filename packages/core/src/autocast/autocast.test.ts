@@ -9,7 +9,7 @@ import { autocast, getAutocastDtype, isAutocastEnabled, withoutAutocast } from '
 const f32 = (values: number[], shape: number[]) => fromArray(Float32Array.from(values), { shape });
 const f64 = (values: number[], shape: number[]) => fromArray(Float64Array.from(values), { shape });
 const floats = async (t: Tensor) => Array.from(await t.cast('float64').data());
-/** bf16 round-to-nearest-even of a double, computed independently of mixt's converters. */
+/** bf16 round-to-nearest-even of a double, computed independently of mixprec's converters. */
 const bf16 = (v: number) => {
   const u = new Uint32Array(Float32Array.of(v).buffer)[0];
   const r = (u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000;

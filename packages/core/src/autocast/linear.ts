@@ -7,7 +7,7 @@ import { activeRegion, isAutocastEligible, withoutAutocast } from './state.js';
  *
  * Why this exists: `linear` is ONE op on torch's lower-precision list, so under autocast its
  * output is half and the bias is added in the fp32 accumulator before a single rounding.
- * mixt has no fused linear op; recording `matmul` then `add` instead gives a different result
+ * mixprec has no fused linear op; recording `matmul` then `add` instead gives a different result
  * (the matmul output is rounded, then the add promotes it back to fp32 against the fp32 bias:
  * an fp32 output that is 2-3 bf16 ulp off torch on `autocast_linear.json`). Here the inputs get
  * the policy's casts (shared through the cast cache), the product and bias are computed in

@@ -11,9 +11,9 @@ import { type AutocastCategory, OP_NAMES, OPS, type OpName } from '../ops/catalo
 export type AutocastDevice = 'cuda' | 'cpu';
 
 /**
- * torch's CPU lists differ from CUDA's for these mixt ops: CPU autocast does not force fp32
+ * torch's CPU lists differ from CUDA's for these mixprec ops: CPU autocast does not force fp32
  * for exp/log/rsqrt/pow/sum/softmax/log_softmax (they run in whatever dtype arrives). The
- * other mixt ops have the same category on both (matmul is lower precision on both; cat is
+ * other mixprec ops have the same category on both (matmul is lower precision on both; cat is
  * promote on both; unlisted elementwise ops keep ordinary type promotion).
  */
 export const CPU_AUTOCAST_OVERRIDES: Readonly<Partial<Record<OpName, AutocastCategory>>> =

@@ -1,4 +1,4 @@
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { markedHandle } from './grad-leaves.js';
@@ -18,7 +18,7 @@ export function backward(t: Tensor, gradOutput?: Tensor): void {
     stopsAt: (n) => n.requiresGrad,
   });
   if (found.size === 0) {
-    throw new MixtError(
+    throw new MixprecError(
       `backward: the ${t.dtype}${formatShape(t.shape)} output does not depend on any tensor marked with requiresGrad_(); expected at least one (use gradients() for unmarked tensors)`,
     );
   }

@@ -1,6 +1,6 @@
 import { DTYPES } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
 import { OPS } from '../ops/catalogue.js';
@@ -26,7 +26,7 @@ export function markRequiresGrad(t: Tensor, flag: boolean): void {
     return;
   }
   if (!node.isLeafForRun) {
-    throw new MixtError(
+    throw new MixprecError(
       `requiresGrad_: a ${node.dtype}${formatShape(node.shape)} tensor computed by '${node.op}' is not a leaf; expected an input or realized tensor (mark the tensors it is computed from, or realize it first to make it a leaf)`,
     );
   }

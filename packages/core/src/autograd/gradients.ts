@@ -1,7 +1,7 @@
 import { withoutAutocast } from '../autocast/state.js';
 import { DTYPES } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
@@ -124,7 +124,7 @@ function backwardPassUnscoped(
       const g = grads[i];
       if (g === undefined || !needs.has(input)) return;
       if (!sameShape(g.shape, input.shape)) {
-        throw new MixtError(
+        throw new MixprecError(
           `backward: the '${node.op}' rule gave input ${i} a gradient of shape ${formatShape(g.shape)}; expected ${formatShape(input.shape)} (a bug in autograd/vjp-rules.ts)`,
         );
       }

@@ -16,7 +16,7 @@ import type { VjpContext, VjpRule } from './vjp-rule.js';
  * minimum split the gradient half-half on ties; max over axes divides the gradient equally
  * among the positions equal to the max (amax). pow's exponent gradient a^b·ln(a) is taken as
  * 0 where a ≤ 0 (torch masks only a = 0 and gives NaN for a < 0; a real-valued ln(a) does
- * not exist there, so mixt returns 0 rather than a NaN that poisons the whole step), and its
+ * not exist there, so mixprec returns 0 rather than a NaN that poisons the whole step), and its
  * base gradient b·a^(b−1) is 0 where b = 0 (torch's mask, which avoids 0·∞ at a = 0).
  */
 

@@ -44,8 +44,8 @@ describe('BackendRegistry', () => {
     );
   });
 
-  it('MIXT_BACKEND selects by name, including explicit-only backends', async () => {
-    const r = createBackendRegistry({ env: { MIXT_BACKEND: 'debug' } });
+  it('MIXPREC_BACKEND selects by name, including explicit-only backends', async () => {
+    const r = createBackendRegistry({ env: { MIXPREC_BACKEND: 'debug' } });
     r.register('reference', () => fake('reference'), 0);
     r.register('debug', () => fake('debug'), BackendPriority.explicitOnly);
     expect((await r.select('auto')).name).toBe('debug');

@@ -27,7 +27,7 @@ interface Entry {
 
 /** Options of a registry (tests pass their own environment and logger). */
 export interface BackendRegistryOptions {
-  /** Environment to read `MIXT_BACKEND` from (default `process.env`). */
+  /** Environment to read `MIXPREC_BACKEND` from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where "passed over a backend" notices go (default `console.warn`). */
   readonly warn?: (message: string) => void;
@@ -90,29 +90,29 @@ export class BackendRegistry {
     }));
   }
 
-  /** Tries to load every registered backend (for `mixt backends`); never throws. */
+  /** Tries to load every registered backend (for `mixprec backends`); never throws. */
   async probeAll(): Promise<BackendStatus[]> {
     await Promise.all(this.sorted().map((e) => this.load(e)));
     return this.list();
   }
 
   /**
-   * Selects a backend. `'auto'` reads `MIXT_BACKEND` first; without it, takes the
+   * Selects a backend. `'auto'` reads `MIXPREC_BACKEND` first; without it, takes the
    * highest-priority backend (priority >= 0) that loads, announcing once each one it passed
    * over, and throws an aggregated `BackendError` when none loads. A name never falls back.
    */
   async select(name = 'auto'): Promise<Backend> {
     const env = this.options.env ?? process.env;
-    const fromEnv = env.MIXT_BACKEND?.trim();
+    const fromEnv = env.MIXPREC_BACKEND?.trim();
     if (name === 'auto' && fromEnv && fromEnv !== 'auto')
-      return this.selectByName(fromEnv, 'MIXT_BACKEND');
+      return this.selectByName(fromEnv, 'MIXPREC_BACKEND');
     if (name !== 'auto') return this.selectByName(name);
 
     const failures: string[] = [];
     for (const entry of this.sorted().filter((e) => e.priority >= 0)) {
       const result = await this.load(entry);
       if (result.ok) {
-        for (const f of failures) this.announce(`mixt: passed over backend ${f}`);
+        for (const f of failures) this.announce(`mixprec: passed over backend ${f}`);
         return result.backend;
       }
       failures.push(`[${entry.name}] ${result.reason}`);
@@ -133,7 +133,7 @@ export class BackendRegistry {
     if (!entry) {
       const known = this.sorted().map((e) => e.name);
       throw new BackendError(
-        `selectBackend('${name}')${via}: no backend of that name is registered; expected one of ${known.length ? known.join(', ') : '(none)'}${name === 'ort' || name === 'tfjs' ? `; install and register @mixt/backend-${name}` : ''}`,
+        `selectBackend('${name}')${via}: no backend of that name is registered; expected one of ${known.length ? known.join(', ') : '(none)'}${name === 'ort' || name === 'tfjs' ? `; install and register @mixprec/backend-${name}` : ''}`,
       );
     }
     const result = await this.load(entry);

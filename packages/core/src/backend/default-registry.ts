@@ -14,7 +14,7 @@ interface GlobalState {
 }
 
 // On globalThis under a registered symbol, so two copies of core in one process share it.
-const KEY = Symbol.for('mixt.backendRegistry');
+const KEY = Symbol.for('mixprec.backendRegistry');
 
 function state(): GlobalState {
   const g = globalThis as { [KEY]?: GlobalState };
@@ -36,7 +36,7 @@ export function registerBackend(name: string, factory: BackendFactory, priority:
   state().registry.register(name, factory, priority);
 }
 
-/** Selects a backend from the process-wide registry: `'auto'` (honours `MIXT_BACKEND`) or a name. */
+/** Selects a backend from the process-wide registry: `'auto'` (honours `MIXPREC_BACKEND`) or a name. */
 export function selectBackend(name: 'auto' | (string & {}) = 'auto'): Promise<Backend> {
   return state().registry.select(name);
 }

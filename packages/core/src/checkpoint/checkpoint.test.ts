@@ -25,7 +25,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mixt-checkpoint-'));
+  dir = await mkdtemp(join(tmpdir(), 'mixprec-checkpoint-'));
 });
 afterEach(async () => {
   failRename.target = undefined;
@@ -37,7 +37,7 @@ const META: CheckpointMetadata = {
   rng: [1, 2, 3, 4],
   optimizer: { name: 'adamw', lr: 1e-3, betas: [0.9, 0.999] },
   plugin: { lossScale: 65536, growthTracker: 3 },
-  versions: { '@mixt/core': '0.1.0' },
+  versions: { '@mixprec/core': '0.1.0' },
   note: 'extra keys are kept',
 };
 
@@ -85,7 +85,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const bytes = await readFile(modelPath());
     const json = JSON.parse(await readFile(jsonPath(), 'utf8'));
     expect(json).toEqual({
-      format: 'mixt-checkpoint',
+      format: 'mixprec-checkpoint',
       version: 1,
       ...META,
       files: { 'model.safetensors': { sha256: sha256(bytes), bytes: bytes.length } },
@@ -143,12 +143,12 @@ describe('loadCheckpoint refuses, naming the file and the problem', () => {
     [
       'another format',
       { format: 'other' },
-      /checkpoint\.json: format is "other"; expected 'mixt-checkpoint'/,
+      /checkpoint\.json: format is "other"; expected 'mixprec-checkpoint'/,
     ],
     [
       'a newer version',
       { version: 2 },
-      /checkpoint\.json: version 2 is not supported; this mixt reads version 1/,
+      /checkpoint\.json: version 2 is not supported; this mixprec reads version 1/,
     ],
     [
       'a missing step',

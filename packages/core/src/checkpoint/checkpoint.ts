@@ -13,8 +13,8 @@ import { writeFileAtomic } from './atomic-write.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
 /** The `format` field of `checkpoint.json`. */
-export const CHECKPOINT_FORMAT = 'mixt-checkpoint';
-/** The `checkpoint.json` version this mixt writes and reads. */
+export const CHECKPOINT_FORMAT = 'mixprec-checkpoint';
+/** The `checkpoint.json` version this mixprec writes and reads. */
 export const CHECKPOINT_VERSION = 1;
 const TENSOR_FILE = 'model.safetensors';
 const JSON_FILE = 'checkpoint.json';
@@ -144,7 +144,7 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointContents<Sa
   }
   if (version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(
-      `${jsonPath}: version ${JSON.stringify(version)} is not supported; this mixt reads version ${CHECKPOINT_VERSION} (a newer mixt wrote it? upgrade mixt)`,
+      `${jsonPath}: version ${JSON.stringify(version)} is not supported; this mixprec reads version ${CHECKPOINT_VERSION} (a newer mixprec wrote it? upgrade mixprec)`,
     );
   }
   checkStep(metadata.step, jsonPath);

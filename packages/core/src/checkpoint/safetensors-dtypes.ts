@@ -1,10 +1,10 @@
 /**
- * The dtype names of the safetensors format and how they map to mixt dtypes. A data table so
+ * The dtype names of the safetensors format and how they map to mixprec dtypes. A data table so
  * the writer's ordering, the reader's lookup and error messages all derive from one place.
  */
 import type { DType } from '../dtype/dtypes.js';
 
-/** The safetensors dtype string of each mixt dtype. */
+/** The safetensors dtype string of each mixprec dtype. */
 export const SAFETENSORS_DTYPE = Object.freeze({
   float32: 'F32',
   float16: 'F16',
@@ -17,19 +17,19 @@ export const SAFETENSORS_DTYPE = Object.freeze({
   bool: 'BOOL',
 } as const satisfies Record<DType, string>);
 
-/** A safetensors dtype string that mixt reads and writes. */
+/** A safetensors dtype string that mixprec reads and writes. */
 export type SafetensorsDType = (typeof SAFETENSORS_DTYPE)[DType];
 
 const FROM_SAFETENSORS: ReadonlyMap<string, DType> = new Map(
   (Object.entries(SAFETENSORS_DTYPE) as [DType, SafetensorsDType][]).map(([m, s]) => [s, m]),
 );
 
-/** The mixt dtype of a safetensors dtype string, or undefined for one mixt does not support. */
+/** The mixprec dtype of a safetensors dtype string, or undefined for one mixprec does not support. */
 export function dtypeFromSafetensors(name: string): DType | undefined {
   return FROM_SAFETENSORS.get(name);
 }
 
-/** The safetensors dtypes mixt reads, for error messages. */
+/** The safetensors dtypes mixprec reads, for error messages. */
 export const SAFETENSORS_DTYPE_LIST = Object.values(SAFETENSORS_DTYPE).join(', ');
 
 /**

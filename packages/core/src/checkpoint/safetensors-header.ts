@@ -91,7 +91,7 @@ function parseEntry(
   const dtype = dtypeFromSafetensors(dtypeName);
   if (dtype === undefined) {
     throw fail(
-      `${where}: dtype '${dtypeName}' is not supported; mixt reads ${SAFETENSORS_DTYPE_LIST}`,
+      `${where}: dtype '${dtypeName}' is not supported; mixprec reads ${SAFETENSORS_DTYPE_LIST}`,
     );
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {

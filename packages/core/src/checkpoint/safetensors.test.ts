@@ -158,14 +158,14 @@ describe('decodeSafetensors round trip', () => {
         empty: { dtype: 'float32', shape: [0], data: new Float32Array(0) },
         empty2d: { dtype: 'bfloat16', shape: [2, 0], data: new Uint16Array(0) },
       },
-      { framework: 'mixt', note: 'ünïcode' },
+      { framework: 'mixprec', note: 'ünïcode' },
     );
     const { tensors, metadata } = decodeSafetensors(out, FILE);
     expect(Array.from(tensors.scalar.data)).toEqual([Math.PI]);
     expect(tensors.scalar.shape).toEqual([]);
     expect(tensors.empty.data.length).toBe(0);
     expect(tensors.empty2d).toMatchObject({ dtype: 'bfloat16', shape: [2, 0] });
-    expect(metadata).toEqual({ framework: 'mixt', note: 'ünïcode' });
+    expect(metadata).toEqual({ framework: 'mixprec', note: 'ünïcode' });
   });
 
   it('reads unaligned data offsets into aligned arrays, from a buffer at an odd offset', () => {
@@ -209,7 +209,7 @@ describe('decodeSafetensors refuses bad files, naming the file and the problem',
     [
       'an unknown dtype',
       fileWith(`{${x('[0,8]', 'F33')}}`, Array(8).fill(0)),
-      /tensor 'x': dtype 'F33' is not supported; mixt reads F32, F16/,
+      /tensor 'x': dtype 'F33' is not supported; mixprec reads F32, F16/,
     ],
     [
       'an unsupported dtype',

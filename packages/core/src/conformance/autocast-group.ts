@@ -12,7 +12,7 @@ import { FieldReader } from './vectors.js';
 
 /**
  * The autocast group: `autocast_linear.json` (torch 1.13, CPU autocast, nn.Linear 24→10,
- * batch 6) replayed through mixt's autocast policy and `linear` (torch's aten::linear: inputs
+ * batch 6) replayed through mixprec's autocast policy and `linear` (torch's aten::linear: inputs
  * cast to bf16, fp32 accumulation, bias added before ONE rounding), autograd and the backend
  * under test. Loss = sum(out.float()²). Acceptance is the file's rule: bf16 run — output
  * bfloat16 within 1 bf16 ulp of torch's bits, loss within rel 1e-5, gradients float32 and

@@ -35,7 +35,7 @@ async function run(createBackend: () => Backend, only?: string[], vectorsDir?: s
 describe('runConformance on a second, independently generated vectors directory', () => {
   let dir = '';
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'mixt-vectors-'));
+    dir = mkdtempSync(join(tmpdir(), 'mixprec-vectors-'));
     const script = fileURLToPath(new URL('../../../../scripts/gen-vectors.mjs', import.meta.url));
     execFileSync(process.execPath, [script, dir, '--seed', '7']);
   });
@@ -100,7 +100,7 @@ describe('the suite can fail', () => {
 describe('vector files', () => {
   const dirs: string[] = [];
   const tempDir = () => {
-    const d = mkdtempSync(join(tmpdir(), 'mixt-bad-vectors-'));
+    const d = mkdtempSync(join(tmpdir(), 'mixprec-bad-vectors-'));
     dirs.push(d);
     return d;
   };
@@ -154,7 +154,7 @@ describe('vector files', () => {
 describe('training runs (b) and (c) hold the tolerances of the file', () => {
   let dir = '';
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'mixt-training-vectors-'));
+    dir = mkdtempSync(join(tmpdir(), 'mixprec-training-vectors-'));
     const file = JSON.parse(readFileSync(join(defaultVectorsDir(), 'mlp_training.json'), 'utf8'));
     const scaleBits = (hex: string, by: number) => {
       const f = new Float32Array([

@@ -14,7 +14,7 @@ export interface DescribeConformanceOptions extends ConformanceOptions {
  * `runConformance` never needs it. A backend package's whole test file:
  *
  * @example
- * import { describeConformance } from '@mixt/core/conformance';
+ * import { describeConformance } from '@mixprec/core/conformance';
  * import { createOrtBackend } from '../src/index.js';
  * await describeConformance({ createBackend: () => createOrtBackend() });
  */

@@ -11,7 +11,7 @@ import { FieldReader } from './vectors.js';
  * int8 error bits, int8/uint8 moment codes with fp16 group scales). After every step the
  * parameter bits, error bits, codes and scales must equal the file's; the file allows ±1 code
  * (and the equivalent on param/ecc) only for implementations that contract multiply-adds, which
- * a backend may report by failing here with a message that says so: mixt's own host kernel is
+ * a backend may report by failing here with a message that says so: mixprec's own host kernel is
  * exact.
  */
 

@@ -1,4 +1,4 @@
-// @mixt/core/conformance: the conformance suite every backend runs. Barrel: re-exports only.
+// @mixprec/core/conformance: the conformance suite every backend runs. Barrel: re-exports only.
 
 export { countingRuns } from './counting-runs.js';
 export type { DescribeConformanceOptions } from './describe-conformance.js';

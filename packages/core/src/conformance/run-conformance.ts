@@ -53,7 +53,7 @@ export function selectCases(only?: readonly string[]): ConformanceCase[] {
   return cases.filter((c) => only.some((p) => c.group === p || c.id.startsWith(p)));
 }
 
-/** The ids and groups of the selected cases, for listings (`mixt conformance --list`). */
+/** The ids and groups of the selected cases, for listings (`mixprec conformance --list`). */
 export function listConformanceCases(
   only?: readonly string[],
 ): { id: string; group: ConformanceGroup }[] {
@@ -118,7 +118,7 @@ export async function runCase(c: ConformanceCase, ctx: CaseContext): Promise<Con
 
 /**
  * Runs the conformance suite against a backend factory, without any test runner: for
- * `mixt conformance` and for scripts. Each group gets its own backend (created lazily,
+ * `mixprec conformance` and for scripts. Each group gets its own backend (created lazily,
  * disposed afterwards); cases run one after another. A missing or malformed vectors file makes
  * the cases that need it fail with a message naming the file.
  *

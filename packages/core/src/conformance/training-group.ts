@@ -15,7 +15,7 @@ import { FieldReader } from './vectors.js';
 
 /**
  * The training group: the three runs of `mlp_training.json` (torch 1.13) replayed through
- * mixt's own nn, autograd, cross-entropy and AdamW on the backend under test, with the file's
+ * mixprec's own nn, autograd, cross-entropy and AdamW on the backend under test, with the file's
  * acceptance rules. (a) fp32: the loss of every step within relative 1e-4 of torch's and the
  * final parameters within 1e-4 absolute. (b) bf16-mixed (bf16 autocast around forward + loss,
  * fp32 weights and optimizer) and (c) bf16-true (bf16 model, inputs and loss; AdamW on the

@@ -21,7 +21,7 @@ function moduleDir(): string {
 }
 
 /**
- * The vectors shipped with `@mixt/core` (`<package>/vectors`). Found by walking up from this
+ * The vectors shipped with `@mixprec/core` (`<package>/vectors`). Found by walking up from this
  * module to the package root, so it works from `src/conformance/` (tests), from
  * `dist/conformance/` and from a shared `dist/` chunk alike.
  */
@@ -32,7 +32,7 @@ export function defaultVectorsDir(): string {
     if (existsSync(manifest)) {
       try {
         const name: unknown = JSON.parse(readFileSync(manifest, 'utf8')).name;
-        if (name === '@mixt/core') return join(dir, 'vectors');
+        if (name === '@mixprec/core') return join(dir, 'vectors');
       } catch {
         // An unreadable manifest is not ours; keep walking up.
       }

@@ -120,7 +120,7 @@ export function f16BitsToF32(bits: number): number {
 
 /**
  * Float → integer value: truncate toward zero, then saturate to [min, max]; NaN → 0 and ±inf
- * saturate. (C and torch leave out-of-range float → int undefined or wrap; mixt saturates.)
+ * saturate. (C and torch leave out-of-range float → int undefined or wrap; mixprec saturates.)
  */
 export function saturateToInt(x: number, min: number, max: number): number {
   if (Number.isNaN(x)) return 0;

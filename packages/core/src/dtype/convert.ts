@@ -1,5 +1,5 @@
 /**
- * The one bulk conversion module of mixt: every float conversion between fp32, f64, bf16 and
+ * The one bulk conversion module of mixprec: every float conversion between fp32, f64, bf16 and
  * fp16 on whole typed arrays goes through here (half types are their 16-bit patterns in a
  * Uint16Array). Rules, the same for every path and every engine:
  * - narrowing rounds to nearest, ties to even, ONCE from the exact source value (f64 → half

@@ -1,5 +1,5 @@
 /**
- * The dtype table. Every property of a dtype is read from here; nothing else in mixt keeps a
+ * The dtype table. Every property of a dtype is read from here; nothing else in mixprec keeps a
  * second hand-synced map (storage constructors, sizes, limits and promotion all derive from it).
  */
 
@@ -84,7 +84,7 @@ const int = (bits: number, isSigned: boolean, storage: StorageKind): DTypeInfo =
   category: 1,
 });
 
-/** All dtypes of mixt, frozen. `DType` is the union of its keys. */
+/** All dtypes of mixprec, frozen. `DType` is the union of its keys. */
 export const DTYPES = Object.freeze({
   float32: float(32, 8, 23, 'Float32Array'),
   float16: float(16, 5, 10, 'Uint16Array'),
@@ -111,7 +111,7 @@ export const DTYPES = Object.freeze({
   } satisfies DTypeInfo,
 } as const satisfies Record<string, DTypeInfo>);
 
-/** A mixt dtype name. */
+/** A mixprec dtype name. */
 export type DType = keyof typeof DTYPES;
 
 /** Every dtype name, in table order. */
@@ -147,7 +147,7 @@ const CTORS = {
   Int32Array,
 } as const;
 
-/** Is `name` a mixt dtype? */
+/** Is `name` a mixprec dtype? */
 export function isDType(name: unknown): name is DType {
   return typeof name === 'string' && Object.hasOwn(DTYPES, name);
 }

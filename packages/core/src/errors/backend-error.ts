@@ -1,9 +1,9 @@
-import { MixtError, markerCheck } from './mixt-error.js';
+import { MixprecError, markerCheck } from './mixprec-error.js';
 
-const MARKER = Symbol.for('mixt.error.BackendError');
+const MARKER = Symbol.for('mixprec.error.BackendError');
 
 /** Thrown when a backend could not be registered, loaded or selected; the message says why and how to fix it. */
-export class BackendError extends MixtError {
+export class BackendError extends MixprecError {
   readonly [MARKER] = true;
   override name = 'BackendError';
   static override isInstance = markerCheck<BackendError>(MARKER);

@@ -1,6 +1,6 @@
 export { BackendError } from './backend-error.js';
 export { CheckpointError } from './checkpoint-error.js';
 export { DtypeError } from './dtype-error.js';
-export { MixtError, markerCheck } from './mixt-error.js';
+export { MixprecError, markerCheck } from './mixprec-error.js';
 export { ShapeMismatchError } from './shape-mismatch-error.js';
 export { UnsupportedDtypeError } from './unsupported-dtype-error.js';

@@ -1,7 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.js';
 import { getBackend } from '../backend/default-registry.js';
 import { BackendError } from '../errors/backend-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { lowerGraph } from './cache-key.js';
 import type { LazyNode, RealizedValue } from './node.js';
 
@@ -67,7 +67,7 @@ export async function realizeNodes(
   const pending = [...new Set(nodes)].filter((n) => !n.realized);
   for (const n of nodes)
     if (n.disposed)
-      throw new MixtError(
+      throw new MixprecError(
         `realize: a ${n.dtype}[${n.shape.join(',')}] tensor was disposed; expected a live tensor`,
       );
   const requests = checkReleases(options.release ?? [], new Set(pending));
@@ -104,13 +104,15 @@ function checkReleases(
   const seen = new Set<LazyNode>();
   requests.forEach(({ node }, k) => {
     const what = `realize: release[${k}] is a ${node.dtype}[${node.shape.join(',')}] tensor`;
-    if (node.disposed) throw new MixtError(`${what} that was disposed; expected a live tensor`);
+    if (node.disposed) throw new MixprecError(`${what} that was disposed; expected a live tensor`);
     if (node.realized || node.op === 'input')
-      throw new MixtError(`${what} that already has a value; expected one still to compute`);
+      throw new MixprecError(`${what} that already has a value; expected one still to compute`);
     if (outputs.has(node))
-      throw new MixtError(`${what} that is also realized as an output; expected one or the other`);
+      throw new MixprecError(
+        `${what} that is also realized as an output; expected one or the other`,
+      );
     if (seen.has(node))
-      throw new MixtError(`${what} that is already released; expected each node once`);
+      throw new MixprecError(`${what} that is already released; expected each node once`);
     seen.add(node);
   });
   return requests;
@@ -118,7 +120,7 @@ function checkReleases(
 
 function feedStorage(node: LazyNode, backend: Backend): Storage {
   if (node.disposed) {
-    throw new MixtError(
+    throw new MixprecError(
       `realize: an input ${node.dtype}[${node.shape.join(',')}] tensor was disposed; expected a live tensor`,
     );
   }
@@ -131,7 +133,7 @@ function feedStorage(node: LazyNode, backend: Backend): Storage {
     return node.realized.storage;
   }
   if (!node.hostData)
-    throw new MixtError(`realize: input node ${node.id} has neither host data nor storage`);
+    throw new MixprecError(`realize: input node ${node.id} has neither host data nor storage`);
   const storage = backend.upload(node.hostData, node.dtype, node.shape);
   attachStorage(node, backend, storage);
   return storage;

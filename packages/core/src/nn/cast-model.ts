@@ -1,6 +1,6 @@
 import { type DType, isFloatDType } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
@@ -36,7 +36,7 @@ export interface CastModelOptions {
 }
 
 /** Marks a module whose forward `castModel` already wrapped (wrap once, like flashoptim). */
-const FP32_INPUT_HOOK = Symbol('mixt.castModel.fp32InputHook');
+const FP32_INPUT_HOOK = Symbol('mixprec.castModel.fp32InputHook');
 
 /** fnmatch-style glob → anchored regular expression. */
 function fnmatchRegExp(pattern: string): RegExp {
@@ -68,7 +68,7 @@ function selectLayers(named: readonly [string, Module][], specs: readonly LayerS
     } else if (spec instanceof Module) {
       if (named.some(([, m]) => m === spec)) out.push(spec);
     } else {
-      throw new MixtError(
+      throw new MixprecError(
         `castModel: layer spec ${String(spec)}; expected a module-name glob or a Module of the model`,
       );
     }

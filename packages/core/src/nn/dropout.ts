@@ -1,4 +1,4 @@
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { fromArray } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultGenerator, Random } from '../util/random.js';
@@ -25,7 +25,7 @@ export class Dropout extends Module {
   ) {
     super();
     if (!(p >= 0 && p <= 1)) {
-      throw new MixtError(`Passed \`Dropout(${p})\`; expected a probability 0 <= p <= 1`);
+      throw new MixprecError(`Passed \`Dropout(${p})\`; expected a probability 0 <= p <= 1`);
     }
     this.#rng = new Random(options.seed ?? defaultGenerator().nextUint32());
   }

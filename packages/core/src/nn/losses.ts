@@ -1,6 +1,6 @@
 import { DTYPES } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import { arange } from '../tensor/creation.js';
@@ -43,7 +43,7 @@ function reduce(fn: string, loss: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'none') return loss;
   if (reduction === 'sum') return loss.sum();
   if (reduction === 'mean') return loss.mean();
-  throw new MixtError(`${fn}: reduction '${reduction}'; expected 'mean', 'sum' or 'none'`);
+  throw new MixprecError(`${fn}: reduction '${reduction}'; expected 'mean', 'sum' or 'none'`);
 }
 
 /**
@@ -71,7 +71,9 @@ export function crossEntropy(
     );
   }
   if (!(eps >= 0 && eps <= 1)) {
-    throw new MixtError(`crossEntropy: labelSmoothing ${eps}; expected 0 <= labelSmoothing <= 1`);
+    throw new MixprecError(
+      `crossEntropy: labelSmoothing ${eps}; expected 0 <= labelSmoothing <= 1`,
+    );
   }
   const [n, c] = logits.shape;
   const logp = logits.logSoftmax(1);

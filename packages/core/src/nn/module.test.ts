@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setBackend } from '../backend/default-registry.js';
 import { CheckpointError } from '../errors/checkpoint-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { fromArray, zeros } from '../tensor/creation.js';
 import { withDefaultDtype } from '../tensor/default-dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -110,7 +110,7 @@ describe('Module discovery', () => {
   it('registerBuffer rejects dotted names and field names; buffer() names what exists', () => {
     const m = new Model();
     expect(() => m.registerBuffer('a.b', zeros([1]))).toThrow(/without '\.'/);
-    expect(() => m.registerBuffer('head', zeros([1]))).toThrow(MixtError);
+    expect(() => m.registerBuffer('head', zeros([1]))).toThrow(MixprecError);
     expect(() => m.buffer('nope')).toThrow(
       "buffer: 'nope' is not registered on Model; registered: step, mask",
     );
@@ -185,7 +185,7 @@ describe('state dicts', () => {
       error = e;
     }
     expect(CheckpointError.isInstance(error)).toBe(true);
-    expect(MixtError.isInstance(error)).toBe(true);
+    expect(MixprecError.isInstance(error)).toBe(true);
     expect((error as Error).message).toBe(
       "loadStateDict: state does not fit Linear: missing keys [bias]; unexpected keys [extra]; shape mismatch for 'weight': got [3,2], expected [2,3]; expected the keys, shapes and dtypes of its stateDict() (pass { strict: false } to allow missing or unexpected keys)",
     );

@@ -1,7 +1,7 @@
 import { type DType, isFloatDType } from '../dtype/dtypes.js';
 import { CheckpointError } from '../errors/checkpoint-error.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { formatShape } from '../graph/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Parameter } from './parameter.js';
@@ -65,7 +65,7 @@ export abstract class Module {
    */
   registerBuffer(name: string, tensor: Tensor, options: BufferOptions = {}): Tensor {
     if (name === '' || name.includes('.') || Object.hasOwn(this, name)) {
-      throw new MixtError(
+      throw new MixprecError(
         `registerBuffer: name '${name}'; expected a non-empty name without '.' that is not a field of ${this.constructor.name}`,
       );
     }
@@ -78,7 +78,7 @@ export abstract class Module {
     const entry = this.#buffers.get(name);
     if (!entry) {
       const known = [...this.#buffers.keys()].join(', ') || 'none';
-      throw new MixtError(
+      throw new MixprecError(
         `buffer: '${name}' is not registered on ${this.constructor.name}; registered: ${known}`,
       );
     }

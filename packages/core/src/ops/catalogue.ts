@@ -1,7 +1,7 @@
 import type { DType } from '../dtype/dtypes.js';
 
 /**
- * The op catalogue: every op of mixt's graph, its arity, attributes, autocast category and
+ * The op catalogue: every op of mixprec's graph, its arity, attributes, autocast category and
  * whether autograd differentiates it. Backends type their kernel tables as
  * `satisfies Record<OpName, Kernel>`, so an op added here is a compile error until every
  * backend handles it.
@@ -227,7 +227,7 @@ export const OPS = {
   // Backward ops: recorded only by autograd (`autograd/vjp-rules.ts`), for gradients that a
   // composition of forward ops would compute less accurately (geluGrad rounds once) or not at
   // all (scatter-adding gather's gradient, padding a slice's gradient). Not differentiable:
-  // mixt has no double backward.
+  // mixprec has no double backward.
   /** geluGrad(dy, x) = dy · gelu'(x), computed in float64 and rounded once; dy and x have one shape and dtype. */
   geluGrad: {
     arity: 2,

@@ -147,7 +147,7 @@ const INFER = {
   cast: (attrs, [x]) => {
     if (!(attrs.dtype in DTYPES))
       throw new DtypeError(
-        `cast: dtype '${attrs.dtype}' is not a mixt dtype; expected one of ${Object.keys(DTYPES).join(', ')}`,
+        `cast: dtype '${attrs.dtype}' is not a mixprec dtype; expected one of ${Object.keys(DTYPES).join(', ')}`,
       );
     return { shape: x.shape, dtype: attrs.dtype };
   },

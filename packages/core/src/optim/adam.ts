@@ -1,4 +1,4 @@
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { checkLr, checkRange, numberHyper } from './hyper-checks.js';
 import {
   definedOnly,
@@ -16,7 +16,7 @@ export type AdamHyper = {
   weight_decay: number;
 };
 
-/** Adam's constructor options: the hyper-parameters, plus torch flags mixt refuses clearly. */
+/** Adam's constructor options: the hyper-parameters, plus torch flags mixprec refuses clearly. */
 export type AdamOptions = Partial<AdamHyper> & {
   /** torch's AMSGrad variant: not supported; `true` throws. */
   readonly amsgrad?: boolean;
@@ -31,7 +31,7 @@ export function adamSpec(name: string, algorithm: string): OptimizerSpec<AdamHyp
       checkLr(name, h.lr);
       checkRange(name, 'epsilon value', numberHyper(name, 'eps', h.eps), 'eps >= 0', 0);
       if (!Array.isArray(h.betas) || h.betas.length !== 2) {
-        throw new MixtError(
+        throw new MixprecError(
           `${name}: hyper-parameter 'betas' is ${JSON.stringify(h.betas)}; expected [beta1, beta2]`,
         );
       }
@@ -53,12 +53,12 @@ export function adamSpec(name: string, algorithm: string): OptimizerSpec<AdamHyp
   };
 }
 
-/** Refuses torch options mixt does not implement, instead of silently ignoring them. */
+/** Refuses torch options mixprec does not implement, instead of silently ignoring them. */
 export function refuseAmsgrad(name: string, options: AdamOptions): Partial<AdamHyper> {
   const { amsgrad, ...hyper } = options;
   if (amsgrad === true) {
-    throw new MixtError(
-      `${name}: amsgrad=true is not supported; expected amsgrad false (mixt implements torch's default ${name} without AMSGrad's max of past squared averages)`,
+    throw new MixprecError(
+      `${name}: amsgrad=true is not supported; expected amsgrad false (mixprec implements torch's default ${name} without AMSGrad's max of past squared averages)`,
     );
   }
   return definedOnly(hyper);

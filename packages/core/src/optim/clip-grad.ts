@@ -1,4 +1,4 @@
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { full } from '../tensor/creation.js';
 import { binaryOp } from '../tensor/elementwise.js';
 import { concat } from '../tensor/shape-ops.js';
@@ -60,12 +60,12 @@ export function clipGradNorm(
 ): Tensor {
   const p = options.normType ?? 2;
   if (!(p > 0)) {
-    throw new MixtError(
+    throw new MixprecError(
       `clipGradNorm: normType ${p}; expected a number > 0 or Infinity (the max-abs norm)`,
     );
   }
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) {
-    throw new MixtError(`clipGradNorm: maxNorm is ${String(maxNorm)}; expected a number`);
+    throw new MixprecError(`clipGradNorm: maxNorm is ${String(maxNorm)}; expected a number`);
   }
   const withGrad = [...params].filter((q) => q.grad !== undefined);
   const grads = withGrad.map((q) => q.grad!);
@@ -88,7 +88,7 @@ export function clipGradNorm(
  */
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
   if (!(clipValue >= 0)) {
-    throw new MixtError(`clipGradValue: clipValue ${clipValue}; expected a number >= 0`);
+    throw new MixprecError(`clipGradValue: clipValue ${clipValue}; expected a number >= 0`);
   }
   for (const q of params) {
     const g = q.grad;

@@ -1,5 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { attachStorage, type ReleaseRequest, realizeNodes } from '../graph/realize.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -86,7 +86,7 @@ export class GradientReleaseHandle {
    */
   async realize(outputs: readonly Tensor[], backend?: Backend): Promise<void> {
     if (!this.#active) {
-      throw new MixtError(
+      throw new MixprecError(
         'gradientRelease.realize: the handle was removed; expected an active handle (call enableGradientRelease again)',
       );
     }
@@ -145,7 +145,7 @@ export function enableGradientRelease(
   options: GradientReleaseOptions = {},
 ): GradientReleaseHandle {
   if (handles.has(optimizer)) {
-    throw new MixtError(
+    throw new MixprecError(
       `enableGradientRelease: ${optimizer.name} already has gradient release enabled; expected it once per optimizer (remove() the first handle)`,
     );
   }
@@ -153,7 +153,7 @@ export function enableGradientRelease(
   for (const [name, p] of model.namedParameters()) {
     if (!p.requiresGrad) continue;
     if (optimizer.groupOf(p) === undefined) {
-      throw new MixtError(
+      throw new MixprecError(
         `enableGradientRelease: parameter '${name}' ${p.dtype}[${p.shape.join(',')}] is not in the ${optimizer.name} optimizer; expected every trainable parameter of the model in its param groups`,
       );
     }

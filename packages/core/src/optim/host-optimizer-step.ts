@@ -2,7 +2,7 @@ import type { OptimizerStepRequest, Storage } from '../backend/backend.js';
 import { castStorage } from '../dtype/convert.js';
 import { type DType, isFloatDType, type StorageArray } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { FLASH_RULES } from './flash/flash-rules.js';
 
@@ -124,7 +124,7 @@ const sgd: ElementwiseUpdateRule = {
     const wd = ctx.num('weight_decay');
     const nesterov = ctx.flag('nesterov');
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
-      throw new MixtError(
+      throw new MixprecError(
         `sgd: nesterov with momentum ${momentum} and dampening ${dampening}; expected momentum > 0 and dampening 0`,
       );
     }
@@ -222,7 +222,7 @@ const RULES = new Map<string, UpdateRule>([
 export function registerUpdateRule(name: string, rule: UpdateRule): void {
   const existing = RULES.get(name);
   if (existing !== undefined && existing !== rule) {
-    throw new MixtError(
+    throw new MixprecError(
       `registerUpdateRule: algorithm '${name}' is already registered with another rule; expected a new name`,
     );
   }
@@ -242,7 +242,7 @@ function resolveHyper(
   const known = Object.keys(rule.hyper);
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(rule.hyper, key)) {
-      throw new MixtError(
+      throw new MixprecError(
         `${algorithm}: unknown hyper-parameter '${key}'; expected one of ${known.join(', ')}`,
       );
     }
@@ -251,7 +251,9 @@ function resolveHyper(
   for (const key of known) {
     const value = Object.hasOwn(given, key) ? given[key] : rule.hyper[key];
     if (value === undefined)
-      throw new MixtError(`${algorithm}: hyper-parameter '${key}' is missing; expected a number`);
+      throw new MixprecError(
+        `${algorithm}: hyper-parameter '${key}' is missing; expected a number`,
+      );
     out[key] = value;
   }
   return out;
@@ -287,7 +289,7 @@ export function hostOptimizerStep(
 ): void {
   const rule = RULES.get(algorithm);
   if (rule === undefined) {
-    throw new MixtError(
+    throw new MixprecError(
       `optimizerStep: unknown algorithm '${algorithm}'; expected one of ${[...RULES.keys()].join(', ')} (or registerUpdateRule first)`,
     );
   }
@@ -297,12 +299,12 @@ export function hostOptimizerStep(
     );
   }
   if (!Number.isInteger(step) || step < 1)
-    throw new MixtError(`${algorithm}: step ${step}; expected an integer >= 1`);
+    throw new MixprecError(`${algorithm}: step ${step}; expected an integer >= 1`);
   const values = resolveHyper(algorithm, rule, hyper);
   const read = <T>(name: string, type: string): T => {
     const value = values[name];
     if (typeof value !== type)
-      throw new MixtError(
+      throw new MixprecError(
         `${algorithm}: hyper-parameter '${name}' is ${value}; expected a ${type}`,
       );
     return value as T;
@@ -346,7 +348,7 @@ export function hostOptimizerStep(
     state: (name) => {
       const t = state[name];
       if (t === undefined)
-        throw new MixtError(
+        throw new MixprecError(
           `${algorithm}: state '${name}' was not passed; expected it in the request's state`,
         );
       let arr = workState.get(name);

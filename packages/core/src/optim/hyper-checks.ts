@@ -1,4 +1,4 @@
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 
 /**
  * Validation of optimizer hyper-parameters with torch's messages ("Invalid learning rate: -1"),
@@ -6,20 +6,20 @@ import { MixtError } from '../errors/mixt-error.js';
  * torch recognises the error and one who does not learns the rule.
  */
 
-/** `value` as a number, or a `MixtError` naming the optimizer, the key and what arrived. */
+/** `value` as a number, or a `MixprecError` naming the optimizer, the key and what arrived. */
 export function numberHyper(optimizer: string, key: string, value: unknown): number {
   if (typeof value !== 'number') {
-    throw new MixtError(
+    throw new MixprecError(
       `${optimizer}: hyper-parameter '${key}' is ${JSON.stringify(value)}; expected a number`,
     );
   }
   return value;
 }
 
-/** `value` as a boolean, or a `MixtError` naming the optimizer, the key and what arrived. */
+/** `value` as a boolean, or a `MixprecError` naming the optimizer, the key and what arrived. */
 export function booleanHyper(optimizer: string, key: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
-    throw new MixtError(
+    throw new MixprecError(
       `${optimizer}: hyper-parameter '${key}' is ${JSON.stringify(value)}; expected a boolean`,
     );
   }
@@ -39,7 +39,7 @@ export function checkRange(
   hi?: number,
 ): void {
   const ok = value >= lo && (hi === undefined || value < hi);
-  if (!ok) throw new MixtError(`${optimizer}: Invalid ${what}: ${value}; expected ${expected}`);
+  if (!ok) throw new MixprecError(`${optimizer}: Invalid ${what}: ${value}; expected ${expected}`);
 }
 
 /** Checks a learning rate the way every torch optimizer does. */

@@ -1,4 +1,4 @@
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import type { Optimizer } from './optimizer.js';
 
 /**
@@ -34,7 +34,7 @@ export abstract class LRScheduler {
     }
     this.baseLrs = groups.map((g, i) => {
       if (g.initial_lr === undefined) {
-        throw new MixtError(
+        throw new MixprecError(
           `${this.constructor.name}: param group ${i} has no 'initial_lr' while resuming at lastEpoch ${lastEpoch}; expected lastEpoch -1 or groups from a scheduled run`,
         );
       }
@@ -77,9 +77,9 @@ export abstract class LRScheduler {
     const name = `${this.constructor.name}.loadStateDict`;
     const groups = this.optimizer.paramGroups.length;
     if (!Number.isInteger(sd?.last_epoch) || sd.last_epoch < -1)
-      throw new MixtError(`${name}: last_epoch is ${sd?.last_epoch}; expected an integer >= -1`);
+      throw new MixprecError(`${name}: last_epoch is ${sd?.last_epoch}; expected an integer >= -1`);
     if (!Array.isArray(sd.base_lrs) || sd.base_lrs.length !== groups) {
-      throw new MixtError(
+      throw new MixprecError(
         `${name}: base_lrs has ${sd.base_lrs?.length} entries; expected ${groups} (one per param group)`,
       );
     }
@@ -91,7 +91,7 @@ export abstract class LRScheduler {
 
 function checkSteps(name: string, what: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min)
-    throw new MixtError(`${name}: ${what} is ${value}; expected an integer >= ${min}`);
+    throw new MixprecError(`${name}: ${what} is ${value}; expected an integer >= ${min}`);
 }
 
 /** Options of `LinearWarmup`. */
@@ -122,7 +122,7 @@ export class LinearWarmup extends LRScheduler {
     checkSteps('LinearWarmup', 'warmupSteps', options.warmupSteps, 0);
     const s = options.startFactor ?? 0;
     if (!(s >= 0 && s <= 1))
-      throw new MixtError(`LinearWarmup: startFactor is ${s}; expected 0 <= startFactor <= 1`);
+      throw new MixprecError(`LinearWarmup: startFactor is ${s}; expected 0 <= startFactor <= 1`);
     this.warmupSteps = options.warmupSteps;
     this.startFactor = s;
     this.after = options.after;

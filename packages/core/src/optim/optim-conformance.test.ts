@@ -12,7 +12,7 @@ import { registerUpdateRule, type UpdateRule } from './host-optimizer-step.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'mixt-optim-vectors-'));
+  const d = mkdtempSync(join(tmpdir(), 'mixprec-optim-vectors-'));
   dirs.push(d);
   return d;
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
 import { BackendError } from '../errors/backend-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { fromArray, zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -59,7 +59,7 @@ describe('constructor validation (torch messages)', () => {
     ],
     [() => new SGD([{ params: [p()], lr: -2 }]), 'SGD: Invalid learning rate: -2'],
   ])('%#: throws %s', (make, message) => {
-    expect(make).toThrow(MixtError);
+    expect(make).toThrow(MixprecError);
     expect(make).toThrow(message);
   });
 

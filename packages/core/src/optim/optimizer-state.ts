@@ -1,7 +1,7 @@
 import type { Backend } from '../backend/backend.js';
 import { allocStorage, type DType, type StorageArray } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import { LazyNode } from '../graph/node.js';
@@ -85,29 +85,29 @@ export function checkStateDict(
 ): void {
   const where = `${name}.loadStateDict`;
   if (typeof sd !== 'object' || sd === null || !Array.isArray(sd.param_groups)) {
-    throw new MixtError(`${where}: got ${String(sd)}; expected { state, param_groups }`);
+    throw new MixprecError(`${where}: got ${String(sd)}; expected { state, param_groups }`);
   }
   const { groupSizes, params } = target;
   if (sd.param_groups.length !== groupSizes.length) {
-    throw new MixtError(
+    throw new MixprecError(
       `${where}: the state dict has ${sd.param_groups.length} parameter groups; expected ${groupSizes.length} (the optimizer's)`,
     );
   }
   sd.param_groups.forEach((g, i) => {
     const n = Array.isArray(g?.params) ? g.params.length : -1;
     if (n !== groupSizes[i]) {
-      throw new MixtError(
+      throw new MixprecError(
         `${where}: parameter group ${i} has ${n < 0 ? 'no params list' : `${n} parameters`}; expected ${groupSizes[i]}`,
       );
     }
     target.validate(i);
   });
   if (typeof sd.state !== 'object' || sd.state === null)
-    throw new MixtError(`${where}: state is ${String(sd.state)}; expected an object`);
+    throw new MixprecError(`${where}: state is ${String(sd.state)}; expected an object`);
   for (const [key, entry] of Object.entries(sd.state)) {
     const index = Number(key);
     if (!Number.isInteger(index) || index < 0 || index >= params.length) {
-      throw new MixtError(
+      throw new MixprecError(
         `${where}: state key '${key}'; expected a parameter index 0..${params.length - 1}`,
       );
     }
@@ -118,19 +118,19 @@ export function checkStateDict(
 function checkEntry(at: string, entry: ParamStateDict, layout: readonly StateSlot[]): void {
   const names = layout.map((s) => s.name);
   if (typeof entry !== 'object' || entry === null)
-    throw new MixtError(`${at} is ${String(entry)}; expected { step, ...tensors }`);
+    throw new MixprecError(`${at} is ${String(entry)}; expected { step, ...tensors }`);
   const step = entry.step;
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0)
-    throw new MixtError(`${at}.step is ${String(step)}; expected an integer >= 0`);
+    throw new MixprecError(`${at}.step is ${String(step)}; expected an integer >= 0`);
   for (const [key, t] of Object.entries(entry)) {
     if (key === 'step') continue;
     if (!names.includes(key)) {
-      throw new MixtError(
+      throw new MixprecError(
         `${at} has state '${key}'; expected only ${names.length ? names.join(', ') : 'step'}`,
       );
     }
     if (!(t instanceof Tensor))
-      throw new MixtError(`${at}.${key} is ${String(t)}; expected a Tensor`);
+      throw new MixprecError(`${at}.${key} is ${String(t)}; expected a Tensor`);
     const slot = layout[names.indexOf(key)];
     if (t.shape.join(',') !== slot.shape.join(',')) {
       throw new ShapeMismatchError(
@@ -143,7 +143,9 @@ function checkEntry(at: string, entry: ParamStateDict, layout: readonly StateSlo
   // A partial state would restart a moment while the bias correction continues from `step`.
   const missing = names.filter((n) => !(n in entry));
   if (step > 0 && missing.length > 0)
-    throw new MixtError(`${at} lacks ${missing.join(', ')}; expected all of ${names.join(', ')}`);
+    throw new MixprecError(
+      `${at} lacks ${missing.join(', ')}; expected all of ${names.join(', ')}`,
+    );
 }
 
 /** Host copies of every state tensor in `sd` (checked by `checkStateDict` first). */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
 import { DtypeError } from '../errors/dtype-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { fromArray, zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -189,13 +189,13 @@ describe('Optimizer', () => {
       [
         'group count',
         (sd: SD) => ({ ...sd, param_groups: [...sd.param_groups, sd.param_groups[0]] }),
-        MixtError,
+        MixprecError,
         'the state dict has 2 parameter groups; expected 1',
       ],
       [
         'param count',
         (sd: SD) => ({ ...sd, param_groups: [{ ...sd.param_groups[0], params: [0] }] }),
-        MixtError,
+        MixprecError,
         'parameter group 0 has 1 parameters; expected 2',
       ],
       [
@@ -216,25 +216,25 @@ describe('Optimizer', () => {
       [
         'missing moment',
         (sd: SD) => ({ ...sd, state: { 0: { step: 1, exp_avg: sd.state[0].exp_avg } } }),
-        MixtError,
+        MixprecError,
         'state[0] lacks exp_avg_sq; expected all of exp_avg, exp_avg_sq',
       ],
       [
         'index',
         (sd: SD) => ({ ...sd, state: { 5: sd.state[0] } }),
-        MixtError,
+        MixprecError,
         "state key '5'; expected a parameter index 0..1",
       ],
       [
         'not a state dict',
         (_sd: SD): unknown => null,
-        MixtError,
+        MixprecError,
         'Adam.loadStateDict: got null; expected { state, param_groups }',
       ],
       [
         'invalid saved lr',
         (sd: SD) => ({ ...sd, param_groups: [{ ...sd.param_groups[0], lr: -1 }] }),
-        MixtError,
+        MixprecError,
         'Adam: Invalid learning rate: -1',
       ],
     ] as const)('%s', async (_what, mutate, ErrorClass, message) => {

@@ -1,7 +1,7 @@
 import type { Backend } from '../backend/backend.js';
 import type { DType } from '../dtype/dtypes.js';
 import { BackendError } from '../errors/backend-error.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
@@ -102,13 +102,13 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
     spec.validate(defaults);
     this.defaults = Object.freeze({ ...defaults });
     if (params instanceof Tensor || typeof params?.[Symbol.iterator] !== 'function') {
-      throw new MixtError(
+      throw new MixprecError(
         `${spec.name}: params is ${params instanceof Tensor ? 'a Tensor' : typeof params}; expected an iterable of Tensors or of parameter groups ({ params, lr, ... })`,
       );
     }
     const items: unknown[] = [...params];
     if (items.length === 0) {
-      throw new MixtError(`${spec.name}: got an empty parameter list; expected at least one`);
+      throw new MixprecError(`${spec.name}: got an empty parameter list; expected at least one`);
     }
     const groups = items.every((p) => p instanceof Tensor)
       ? [{ params: items as Tensor[] } as unknown as ParamGroupInput<H>]
@@ -145,20 +145,20 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
     const name = this.#spec.name;
     const at = `parameter group ${this.paramGroups.length}`;
     if (typeof input !== 'object' || input === null || !('params' in input)) {
-      throw new MixtError(`${name}: ${at} is ${String(input)}; expected { params, ...hyper }`);
+      throw new MixprecError(`${name}: ${at} is ${String(input)}; expected { params, ...hyper }`);
     }
     const params = input.params instanceof Tensor ? [input.params] : [...input.params];
-    if (params.length === 0) throw new MixtError(`${name}: ${at} has no params; expected some`);
+    if (params.length === 0) throw new MixprecError(`${name}: ${at} has no params; expected some`);
     params.forEach((p, i) => {
       if (!(p instanceof Tensor))
-        throw new MixtError(`${name}: ${at} params[${i}] is ${String(p)}; expected a Tensor`);
+        throw new MixprecError(`${name}: ${at} params[${i}] is ${String(p)}; expected a Tensor`);
     });
     // A tensor listed twice would be stepped twice per step() call.
     if (new Set(params).size !== params.length)
-      throw new MixtError(`${name}: ${at} lists a parameter twice; expected each once`);
+      throw new MixprecError(`${name}: ${at} lists a parameter twice; expected each once`);
     const taken = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => taken.has(p)))
-      throw new MixtError(
+      throw new MixprecError(
         `${name}: some parameters appear in more than one parameter group; expected each in one group`,
       );
     const group = { ...this.defaults, ...definedOnly(input), params } as ParamGroup<H>;
@@ -214,7 +214,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
   async stepParamNow(p: Tensor, grad: Tensor): Promise<void> {
     const where = this.#where.get(p);
     if (where === undefined) {
-      throw new MixtError(
+      throw new MixprecError(
         `${this.#spec.name}.stepParamNow: the ${p.dtype}[${p.shape.join(',')}] tensor is not a parameter of this optimizer; expected one of its param groups' tensors`,
       );
     }
@@ -276,7 +276,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
   protected async liveState(p: Tensor, backend: Backend): Promise<ParamState> {
     const group = this.groupOf(p);
     if (group === undefined)
-      throw new MixtError(`${this.#spec.name}: the tensor is not a parameter of this optimizer`);
+      throw new MixprecError(`${this.#spec.name}: the tensor is not a parameter of this optimizer`);
     return this.#ensureState(p, group, backend);
   }
 
@@ -284,7 +284,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
   stateLayoutOf(p: Tensor): readonly StateSlot[] {
     const group = this.groupOf(p);
     if (group === undefined)
-      throw new MixtError(`${this.#spec.name}: the tensor is not a parameter of this optimizer`);
+      throw new MixprecError(`${this.#spec.name}: the tensor is not a parameter of this optimizer`);
     return layoutOf(this.#spec, group, p);
   }
 
@@ -349,7 +349,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
 
   /**
    * Restores a `stateDict()`: group and parameter counts, state names, shapes and dtypes are
-   * checked first (a `MixtError` / `ShapeMismatchError` / `DtypeError` that names the entry), so
+   * checked first (a `MixprecError` / `ShapeMismatchError` / `DtypeError` that names the entry), so
    * a mismatched dict changes nothing. Group values are replaced by the saved ones (torch).
    * State tensors are copied (the dict stays usable, e.g. by the optimizer it came from); the
    * copies move onto each parameter's backend at its next step. Async because copying a

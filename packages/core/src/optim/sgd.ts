@@ -1,4 +1,4 @@
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import { booleanHyper, checkLr, checkRange, numberHyper } from './hyper-checks.js';
 import { definedOnly, Optimizer, type OptimizerSpec, type ParamsInput } from './optimizer.js';
 
@@ -31,7 +31,7 @@ const SPEC: OptimizerSpec<SGDHyper> = {
     const wd = numberHyper('SGD', 'weight_decay', h.weight_decay);
     checkRange('SGD', 'weight_decay value', wd, 'weight_decay >= 0', 0);
     if (booleanHyper('SGD', 'nesterov', h.nesterov) && (momentum <= 0 || dampening !== 0)) {
-      throw new MixtError(
+      throw new MixprecError(
         `SGD: Nesterov momentum requires a momentum and zero dampening; got momentum ${momentum}, dampening ${dampening}; expected momentum > 0 and dampening 0`,
       );
     }

@@ -14,7 +14,7 @@ export interface StepOutcome {
 
 /**
  * The precision plugin interface: Lightning's hook set in camelCase, adapted to lazy graphs.
- * The `Trainer` talks only to this interface; `@mixt/precision` implements the modes.
+ * The `Trainer` talks only to this interface; `@mixprec/precision` implements the modes.
  * Hooks that record ops (backward, unscale, clip) only record: the trainer realizes the loss,
  * the gradients, the clip norm and the finite check in ONE backend run, then calls
  * `optimizerStep` with the outcome.

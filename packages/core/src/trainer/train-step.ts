@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/backend.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import type { Module } from '../nn/module.js';
 import { type GradientReleaseHandle, gradientReleaseOf } from '../optim/gradient-release.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -41,17 +41,17 @@ function activeRelease<B>(args: TrainStepArgs<B>): GradientReleaseHandle | undef
   const release = gradientReleaseOf(args.optimizer);
   if (!release?.active) return undefined;
   if (args.batches.length !== 1) {
-    throw new MixtError(
+    throw new MixprecError(
       `Trainer: got ${args.batches.length} micro-batches per step with gradient release; gradient release updates each parameter during backward; expected accumulateGradBatches 1`,
     );
   }
   if (args.gradientClipVal > 0) {
-    throw new MixtError(
+    throw new MixprecError(
       `Trainer: gradientClipVal is ${args.gradientClipVal} with gradient release, which updates each parameter before the others' gradients exist; expected gradientClipVal 0 (no global clipping)`,
     );
   }
   if (args.precision.scalesLoss === true) {
-    throw new MixtError(
+    throw new MixprecError(
       `Trainer: precision '${args.precision.precision}' scales the loss (GradScaler), which gradient release does not support; expected a precision without loss scaling (e.g. 'bf16-mixed', '32-true')`,
     );
   }

@@ -68,7 +68,7 @@ export async function saveTrainerCheckpoint(
     },
     moduleRng: rng,
     config: parts.config ?? null,
-    versions: { '@mixt/core': CORE_VERSION },
+    versions: { '@mixprec/core': CORE_VERSION },
   };
   await saveCheckpoint(dir, { tensors, metadata });
 }

@@ -124,7 +124,7 @@ describe('Trainer', () => {
     const t1 = new Trainer({ backend: createReferenceBackend(), maxSteps: 10 });
     await t1.fit({ ...straight, step, trainData: (e) => batches(e) });
 
-    const dir = mkdtempSync(join(tmpdir(), 'mixt-resume-'));
+    const dir = mkdtempSync(join(tmpdir(), 'mixprec-resume-'));
     dirs.push(dir);
     const first = makeRun();
     const t2 = new Trainer({ backend: createReferenceBackend(), maxSteps: 5 });
@@ -147,7 +147,7 @@ describe('Trainer', () => {
   });
 
   it('refuses a corrupted checkpoint, naming the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mixt-corrupt-'));
+    const dir = mkdtempSync(join(tmpdir(), 'mixprec-corrupt-'));
     dirs.push(dir);
     const run = makeRun();
     const trainer = new Trainer({ backend: createReferenceBackend(), maxSteps: 1 });

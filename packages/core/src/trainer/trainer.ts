@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/default-registry.js';
-import { MixtError } from '../errors/mixt-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
 import type { Module } from '../nn/module.js';
 import { BasePrecision } from '../precision/base-precision.js';
 import type { PrecisionPlugin } from '../precision/precision-plugin.js';
@@ -29,7 +29,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 0) {
-    throw new MixtError(`Trainer: ${name} is ${value}; expected a non-negative integer`);
+    throw new MixprecError(`Trainer: ${name} is ${value}; expected a non-negative integer`);
   }
   return v;
 }
@@ -55,21 +55,21 @@ export class Trainer implements TrainerStateView {
     this.maxSteps = positiveInt('maxSteps', options.maxSteps, Number.MAX_SAFE_INTEGER);
     this.maxEpochs = positiveInt('maxEpochs', options.maxEpochs, Number.MAX_SAFE_INTEGER);
     if (options.maxSteps === undefined && options.maxEpochs === undefined) {
-      throw new MixtError(
+      throw new MixprecError(
         'Trainer: neither maxSteps nor maxEpochs is set; expected at least one limit',
       );
     }
     this.accumulate = positiveInt('accumulateGradBatches', options.accumulateGradBatches, 1);
     if (this.accumulate < 1)
-      throw new MixtError('Trainer: accumulateGradBatches is 0; expected >= 1');
+      throw new MixprecError('Trainer: accumulateGradBatches is 0; expected >= 1');
     this.valInterval = positiveInt('valCheckInterval', options.valCheckInterval, 0);
     const clip = options.gradientClipVal ?? 0;
     if (!(Number.isFinite(clip) && clip >= 0)) {
-      throw new MixtError(`Trainer: gradientClipVal is ${clip}; expected a finite number >= 0`);
+      throw new MixprecError(`Trainer: gradientClipVal is ${clip}; expected a finite number >= 0`);
     }
     const algorithm = options.gradientClipAlgorithm ?? 'norm';
     if (algorithm !== 'norm' && algorithm !== 'value') {
-      throw new MixtError(
+      throw new MixprecError(
         `Trainer: gradientClipAlgorithm is '${algorithm}'; expected 'norm' or 'value'`,
       );
     }
@@ -189,7 +189,7 @@ export class Trainer implements TrainerStateView {
       }
       if (this.state.globalStep >= this.maxSteps) break;
       if (index === 0)
-        throw new MixtError(
+        throw new MixprecError(
           `Trainer.fit: trainData(${this.state.epoch}) gave no batches; expected at least one`,
         );
       this.state.epoch++;

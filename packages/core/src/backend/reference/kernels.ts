@@ -1,5 +1,5 @@
 import { castStorage } from '../../dtype/convert.js';
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { shapeSize, stridesOf } from '../../graph/graph.js';
 import { geluErf, geluTanh, pow, relu, sigmoid } from './activations.js';
 import type { KernelTable } from './kernel.js';
@@ -25,7 +25,7 @@ import { broadcastStrides, gatherElements, stridedOffsets } from './strided.js';
 export const KERNELS = {
   input: (node) => {
     // Input values come from the feeds; reaching this is a bug in the interpreter.
-    throw new MixtError(
+    throw new MixprecError(
       `reference: input node of shape [${node.shape}] has no kernel; it must be fed`,
     );
   },

@@ -44,7 +44,7 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
 });
 
 /**
- * Creates the reference backend, the oracle of mixt: a pure-TypeScript interpreter over real
+ * Creates the reference backend, the oracle of mixprec: a pure-TypeScript interpreter over real
  * typed arrays (half dtypes as 16-bit patterns). Every op computes in float64 from exactly
  * decoded inputs and rounds once to its output dtype; reductions, softmax and matmul
  * accumulate in float64. See `kernels.ts` for the per-op semantics.

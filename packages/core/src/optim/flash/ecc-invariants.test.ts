@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import {
   ECC_INVARIANT_ALLOWANCES,
   ECC_SAMPLED_EXPONENTS,
@@ -35,7 +35,7 @@ describe('eccInvariantCounts (spec §4.6)', () => {
     expect(ECC_SAMPLED_EXPONENTS.bfloat16).toEqual([-127, -126, -1, 0, 1, 126, 127]);
     expect(ECC_SAMPLED_EXPONENTS.float16).toEqual([-30, -26, -18, -15, -14, 0, 15]);
   });
-  it('rejects bad arguments with MixtError', () => {
+  it('rejects bad arguments with MixprecError', () => {
     expect(() => eccInvariantCounts('bfloat16', 1, 128)).toThrow(
       /exponent 128, expected an integer/,
     );
@@ -43,7 +43,7 @@ describe('eccInvariantCounts (spec §4.6)', () => {
       eccInvariantCounts('float32' as 'bfloat16', 1, 0);
       expect.unreachable();
     } catch (e) {
-      expect(MixtError.isInstance(e)).toBe(true);
+      expect(MixprecError.isInstance(e)).toBe(true);
       expect(String(e)).toMatch(/dtype float32/);
     }
   });

@@ -4,7 +4,7 @@
  * with int8 and int16 corrections, decoded, and seven precision invariants are counted. Used by
  * scripts/verify-ecc-invariants.mjs (sampled exponents) and by one cheap unit test.
  */
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { eccFormat, rhoScaleTable } from './ecc.js';
 import { bf16FromF32Bits, f16FromF32Bits, type NarrowDType } from './fp32.js';
 
@@ -77,17 +77,17 @@ export function eccInvariantCounts(
   k: number,
 ): { counts: number[]; evaluated: number } {
   if (dtype !== 'bfloat16' && dtype !== 'float16') {
-    throw new MixtError(
+    throw new MixprecError(
       `eccInvariantCounts: dtype ${String(dtype)}, expected 'bfloat16' or 'float16'`,
     );
   }
   if (!(Number.isInteger(k) && k >= -127 && k <= 127)) {
-    throw new MixtError(
+    throw new MixprecError(
       `eccInvariantCounts: exponent ${k}, expected an integer in [-127, 127] (-127 = fp32 subnormals)`,
     );
   }
   if (sign !== 1 && sign !== -1) {
-    throw new MixtError(`eccInvariantCounts: sign ${String(sign)}, expected 1 or -1`);
+    throw new MixprecError(`eccInvariantCounts: sign ${String(sign)}, expected 1 or -1`);
   }
   const fmt = eccFormat(dtype);
   const { toF32, halfUlp, invHalfUlp, shift } = fmt;

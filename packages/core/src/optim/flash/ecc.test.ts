@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { f32ToBf16Bits, f32ToF16Bits } from '../../dtype/convert-scalar.js';
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { flashCases, h16, hex } from './__fixtures__/flash-vectors.js';
 import {
   computeEccBits,
@@ -103,7 +103,7 @@ describe('ecc: spec §4.5 table', () => {
   }
 });
 
-describe('ecc: narrowing matches @mixt/core RTNE', () => {
+describe('ecc: narrowing matches @mixprec/core RTNE', () => {
   it('agrees with f32ToBf16Bits / f32ToF16Bits on edge and random fp32 patterns', () => {
     const pats = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x7f7fffff];
     pats.push(
@@ -136,14 +136,14 @@ describe('ecc: narrowing matches @mixt/core RTNE', () => {
 });
 
 describe('ecc: argument checks', () => {
-  it('computeEccBits rejects a bad masterBytewidth with MixtError naming it', () => {
+  it('computeEccBits rejects a bad masterBytewidth with MixprecError naming it', () => {
     const t = new Float32Array(2);
     const n = new Uint16Array(2);
     try {
       computeEccBits(t, n, 'bfloat16', 2 as 3);
       expect.unreachable();
     } catch (e) {
-      expect(MixtError.isInstance(e)).toBe(true);
+      expect(MixprecError.isInstance(e)).toBe(true);
       expect(String(e)).toMatch(/masterBytewidth 2 .*expected 3 .* or 4/);
     }
     expect(() => computeEccBits(t, n, 'float32' as NarrowDType, 3)).toThrow(

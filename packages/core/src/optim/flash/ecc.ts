@@ -5,7 +5,7 @@
  * 32767 for int16 "32-bit" masters). RTNE keeps the residual within half an ULP, so no per-group
  * scale is needed. All arithmetic is fp32 (`Math.fround` after each operation).
  */
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import {
   bf16FromF32Bits,
   f16FromF32Bits,
@@ -107,7 +107,9 @@ export function eccDecode1(narrowBits: number, dtype: NarrowDType, rho: number, 
 
 function checkSameLength(what: string, name: string, got: number, n: number): void {
   if (got !== n) {
-    throw new MixtError(`${what}: ${name} has length ${got}, expected ${n} (same as the master)`);
+    throw new MixprecError(
+      `${what}: ${name} has length ${got}, expected ${n} (same as the master)`,
+    );
   }
 }
 
@@ -175,12 +177,12 @@ export function computeEccBits(
   masterBytewidth: 3 | 4,
 ): Int8Array | Int16Array {
   if (dtype !== 'bfloat16' && dtype !== 'float16') {
-    throw new MixtError(
+    throw new MixprecError(
       `computeEccBits: dtype ${String(dtype)} has no error correction, expected 'bfloat16' or 'float16'`,
     );
   }
   if (masterBytewidth !== 3 && masterBytewidth !== 4) {
-    throw new MixtError(
+    throw new MixprecError(
       `computeEccBits: masterBytewidth ${String(masterBytewidth)} is not supported for a 2-byte param, expected 3 (int8 corrections, 24-bit masters) or 4 (int16 corrections, 32-bit masters)`,
     );
   }

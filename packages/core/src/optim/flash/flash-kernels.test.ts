@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { f32ToBf16Bits, f32ToF16Bits } from '../../dtype/convert-scalar.js';
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { flashCases, h16, h32, hex } from './__fixtures__/flash-vectors.js';
 import { reconstructFp32 } from './ecc.js';
 import {
@@ -486,7 +486,7 @@ describe('kernels: argument checks', () => {
       });
       expect.unreachable();
     } catch (e) {
-      expect(MixtError.isInstance(e)).toBe(true);
+      expect(MixprecError.isInstance(e)).toBe(true);
       expect(String(e)).toMatch(/step 0 is not a positive integer/);
     }
     expect(() =>

@@ -7,7 +7,7 @@
  * FlashAdamW recipe in the golden vectors) so results are bit-exact against the fp32 emulation.
  * Scratch is module-level and fixed-size: the hot loops allocate nothing.
  */
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { eccFormat, eccMax, rhoScaleTable } from './ecc.js';
 import { f16FromF32Bits, narrowToF32Table } from './fp32.js';
 import {
@@ -107,7 +107,7 @@ function decayFactor(weightDecay: number, lr: number, decoupleLr: boolean, initi
 }
 
 function fail(what: string, message: string): never {
-  throw new MixtError(`${what}: ${message}`);
+  throw new MixprecError(`${what}: ${message}`);
 }
 
 function checkCommon(

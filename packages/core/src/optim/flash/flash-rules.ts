@@ -1,5 +1,5 @@
 import { DtypeError } from '../../errors/dtype-error.js';
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../../errors/shape-mismatch-error.js';
 import type { HostTensor, StoredUpdateContext, StoredUpdateRule } from '../host-optimizer-step.js';
 import {
@@ -87,7 +87,7 @@ function momentOf(ctx: StoredUpdateContext, name: string, signed: boolean): Mome
       dtype: plain.dtype as ParamDType,
     };
   }
-  throw new MixtError(
+  throw new MixprecError(
     `${ctx.algorithm}: state for moment '${name}' has [${Object.keys(ctx.state).join(', ')}]; expected either '${name}' or both '${name}::quantized' and '${name}::scales'`,
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { flashCases, hex } from './__fixtures__/flash-vectors.js';
 import { f16ToF32, f32Bits, f32FromBits } from './fp32.js';
 import {
@@ -133,7 +133,7 @@ describe('quantize: NaN policy', () => {
 });
 
 describe('quantize: argument checks', () => {
-  it('rejects the wrong code array type and wrong lengths with MixtError', () => {
+  it('rejects the wrong code array type and wrong lengths with MixprecError', () => {
     const x = new Float32Array(40);
     expect(() => quantizeInto(x, MOMENTUM_QUANT, new Uint8Array(40), new Uint16Array(2))).toThrow(
       /Uint8Array, expected an Int8Array/,
@@ -145,7 +145,7 @@ describe('quantize: argument checks', () => {
       dequantizeInto(new Int8Array(39), new Uint16Array(2), MOMENTUM_QUANT, x);
       expect.unreachable();
     } catch (e) {
-      expect(MixtError.isInstance(e)).toBe(true);
+      expect(MixprecError.isInstance(e)).toBe(true);
       expect(String(e)).toMatch(/length 39, expected 40/);
     }
   });

@@ -10,7 +10,7 @@
  * silently replaced by finite values. ±inf inputs are not special-cased: the group max is inf,
  * the scale is fp16 inf and the group decodes to ±inf / NaN as §3.3 describes.
  */
-import { MixtError } from '../../errors/mixt-error.js';
+import { MixprecError } from '../../errors/mixprec-error.js';
 import { f16BitsOfF32, f16ToF32 } from './fp32.js';
 
 /** Elements per quantization group (one fp16 scale each). */
@@ -123,7 +123,7 @@ export function quantizeGroup(
 
 function checkCodes(codes: Int8Array | Uint8Array, spec: QuantSpec, what: string): void {
   if (spec.signed ? !(codes instanceof Int8Array) : !(codes instanceof Uint8Array)) {
-    throw new MixtError(
+    throw new MixprecError(
       `${what}: codes are a ${codes.constructor.name}, expected ${spec.signed ? 'an Int8Array (signed spec)' : 'a Uint8Array (unsigned spec)'}`,
     );
   }
@@ -131,10 +131,10 @@ function checkCodes(codes: Int8Array | Uint8Array, spec: QuantSpec, what: string
 
 function checkLengths(n: number, codes: number, scales: number, what: string): void {
   if (codes !== n) {
-    throw new MixtError(`${what}: codes have length ${codes}, expected ${n} (one per element)`);
+    throw new MixprecError(`${what}: codes have length ${codes}, expected ${n} (one per element)`);
   }
   if (scales !== numGroups(n)) {
-    throw new MixtError(
+    throw new MixprecError(
       `${what}: scales have length ${scales}, expected ${numGroups(n)} (ceil(${n}/${GROUP_SIZE}))`,
     );
   }

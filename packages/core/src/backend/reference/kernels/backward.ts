@@ -1,5 +1,5 @@
 import { allocStorage } from '../../../dtype/dtypes.js';
-import { MixtError } from '../../../errors/mixt-error.js';
+import { MixprecError } from '../../../errors/mixprec-error.js';
 import { formatShape, shapeSize, stridesOf } from '../../../graph/graph.js';
 import { erf, erfc } from '../erf.js';
 import type { Kernel } from '../kernel.js';
@@ -62,7 +62,7 @@ export const gatherGrad: Kernel<'gatherGrad'> = (node, [dy, indices]) => {
   for (let k = 0; k < n; k++) {
     const i = idx[k];
     if (!(i >= 0 && i < size)) {
-      throw new MixtError(
+      throw new MixprecError(
         `gatherGrad: index ${i} at position ${k} of 'indices' ${formatShape(indices.shape)} is out of range for axis ${axis} of size ${size}; expected 0 <= index < ${size}`,
       );
     }
@@ -89,7 +89,7 @@ export const sliceGrad: Kernel<'sliceGrad'> = (node, [dy]) => {
   const offset = begin.reduce((sum, b, i) => sum + b * strides[i], 0);
   const stepped = strides.map((s, i) => s * step[i]);
   const targets = stridedOffsets(dy.shape, stepped, offset);
-  // All-zero bits are +0 in every dtype mixt has.
+  // All-zero bits are +0 in every dtype mixprec has.
   const out = allocStorage(node.dtype, shapeSize(node.shape));
   const src = dy.data;
   for (let i = 0; i < targets.length; i++) out[targets[i]] = src[i];

@@ -1,5 +1,5 @@
 import { allocStorage } from '../../../dtype/dtypes.js';
-import { MixtError } from '../../../errors/mixt-error.js';
+import { MixprecError } from '../../../errors/mixprec-error.js';
 import { formatShape, shapeSize } from '../../../graph/graph.js';
 import type { Kernel } from '../kernel.js';
 
@@ -18,7 +18,7 @@ export const gather: Kernel<'gather'> = (node, [x, indices]) => {
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
     if (!(i >= 0 && i < dim)) {
-      throw new MixtError(
+      throw new MixprecError(
         `gather: index ${i} at position ${k} of 'indices' ${formatShape(indices.shape)} is out of range for axis ${axis} of size ${dim} in data ${formatShape(x.shape)}; expected 0 <= index < ${dim}`,
       );
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MixtError } from '../../../errors/mixt-error.js';
+import { MixprecError } from '../../../errors/mixprec-error.js';
 import { encode, GraphBuilder, runOp } from '../__fixtures__/graphs.js';
 import { createReferenceBackend } from '../reference-backend.js';
 
@@ -94,7 +94,7 @@ describe('gather', () => {
     ]);
     await expect(run).rejects.toThrow(text);
     await expect(run).rejects.toThrow('out of range for axis 1 of size 3');
-    await expect(run).rejects.toSatisfy(MixtError.isInstance);
+    await expect(run).rejects.toSatisfy(MixprecError.isInstance);
   });
 });
 

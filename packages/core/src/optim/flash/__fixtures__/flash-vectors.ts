@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { f32Bits } from '../fp32.js';
 
 /**
- * The cases of one kind from `flash.json`, read from `MIXT_VECTORS_DIR` when set (the same
+ * The cases of one kind from `flash.json`, read from `MIXPREC_VECTORS_DIR` when set (the same
  * checks then run on another vector set of the same format), else from core's vectors.
  */
 export function flashCases<T extends { kind: string }>(kind: T['kind']): T[] {
   const dir =
-    process.env.MIXT_VECTORS_DIR ?? fileURLToPath(new URL('../../../../vectors', import.meta.url));
+    process.env.MIXPREC_VECTORS_DIR ??
+    fileURLToPath(new URL('../../../../vectors', import.meta.url));
   const file = JSON.parse(readFileSync(join(dir, 'flash.json'), 'utf8')) as {
     cases: { kind: string }[];
   };

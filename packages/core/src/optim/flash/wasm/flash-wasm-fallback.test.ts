@@ -1,7 +1,7 @@
 // Without WebAssembly (checked before the module is first instantiated in this file's isolated
 // module graph), the specialised FlashAdam loop falls back to JS and says so.
 import { expect, it } from 'vitest';
-import { MixtError } from '../../../errors/mixt-error.js';
+import { MixprecError } from '../../../errors/mixprec-error.js';
 import { flashAdamStep, flashKernelEngine, setFlashKernelEngine } from '../flash-kernels.js';
 import { flashWasmFailure } from './flash-wasm-engine.js';
 
@@ -16,7 +16,7 @@ it('reports js, explains why, rejects a forced wasm engine, and still updates', 
   }
   expect(flashWasmFailure()).toMatch(/WebAssembly is not available/);
   expect(setFlashKernelEngine('auto')).toBe('js');
-  expect(() => setFlashKernelEngine('wasm-simd')).toThrow(MixtError);
+  expect(() => setFlashKernelEngine('wasm-simd')).toThrow(MixprecError);
   const param = { data: new Uint16Array([0x3f80, 0xbf80, 0]), dtype: 'bfloat16' as const };
   flashAdamStep({
     param,

@@ -1,5 +1,5 @@
 /**
- * The `mixt` binary. Parsing and dispatch live in `run-cli.ts` (`parseArgs` from `node:util`,
+ * The `mixprec` binary. Parsing and dispatch live in `run-cli.ts` (`parseArgs` from `node:util`,
  * one flag table per command) so tests can run the CLI in-process; this file only connects it
  * to the process and sets the exit code: 0 success, 1 failure, 2 usage error.
  */

@@ -1,18 +1,18 @@
-const MARKER = Symbol.for('mixt.error');
+const MARKER = Symbol.for('mixprec.error');
 
 /**
- * Base class of every error mixt throws. `isInstance` works across duplicated copies of core
+ * Base class of every error mixprec throws. `isInstance` works across duplicated copies of core
  * (a marker symbol instead of `instanceof`).
  */
-export class MixtError extends Error {
+export class MixprecError extends Error {
   readonly [MARKER] = true;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'MixtError';
+    this.name = 'MixprecError';
   }
 
-  static isInstance(error: unknown): error is MixtError {
+  static isInstance(error: unknown): error is MixprecError {
     return typeof error === 'object' && error !== null && MARKER in error;
   }
 }
