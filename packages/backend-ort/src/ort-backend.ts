@@ -25,8 +25,9 @@ import {
   shapeSize,
   verifyGraph,
 } from '@mixprec/core';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { type CompiledModel, compileGraph, ortTypeName } from './compile.js';
+import { loadOnnxRuntime } from './load-onnxruntime.js';
 
 /** Options of `createOrtBackend`. */
 export interface OrtBackendOptions {
@@ -61,6 +62,7 @@ export interface OrtBackend extends Backend {
  */
 export async function loadOrtBackend(options: OrtBackendOptions = {}): Promise<OrtBackend> {
   const backend = createOrtBackend(options);
+  const ort = await loadOnnxRuntime();
   // A missing CUDA library is reported through the rejection below; keep onnxruntime's native
   // logger from printing it to stderr as well (only while the logger is at its default).
   if (backend.capabilities.devices[0] !== 'cpu' && ort.env.logLevel === 'warning') {
@@ -205,17 +207,18 @@ export function createOrtBackend(options: OrtBackendOptions = {}): OrtBackend {
     if (entry === undefined) {
       verifyGraph(graph);
       const model = compileGraph(graph, extra);
-      const session = ort.InferenceSession.create(model.bytes, sessionOptions).catch(
-        (error: unknown) => {
+      const session = loadOnnxRuntime()
+        .then((ort) => ort.InferenceSession.create(model.bytes, sessionOptions))
+        .catch((error: unknown) => {
           cache.delete(key);
+          if (BackendError.isInstance(error)) throw error; // onnxruntime-node did not load
           const message = error instanceof Error ? error.message : String(error);
           if (ep === 'cuda' && /shared library|cuda|CUDA/i.test(message))
             throw cudaMissingError(error);
           throw new BackendError(
             `${name}: onnxruntime could not create a session for a ${graph.nodes.length}-node graph: ${message}`,
           );
-        },
-      );
+        });
       entry = { model, session };
       cache.set(key, entry);
       stats.compiles++;
@@ -232,6 +235,8 @@ export function createOrtBackend(options: OrtBackendOptions = {}): OrtBackend {
   ) => {
     const entry = entryFor(graph, extra);
     const session = await entry.session;
+    // Loaded by the time a session exists.
+    const ort = await loadOnnxRuntime();
     const inputs: Record<string, ort.Tensor> = {};
     entry.model.inputNames.forEach((inName, k) => {
       const node = graph.nodes[graph.inputs[k]];

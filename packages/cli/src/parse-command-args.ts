@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { didYouMean } from '@mixprec/core';
 import { UsageError } from './usage-error.js';
 
 /** A flag of a command: a boolean switch or a flag taking a string value. */
@@ -36,8 +37,8 @@ export function parseCommandArgs(
   };
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type };
   const valid = [...Object.entries(specs).map(([n, s]) => flagUsage(n, s)), '--help'].join(', ');
-  const fail = (what: string): never => {
-    throw new UsageError(`mixprec ${command}: ${what}; valid options: ${valid}`);
+  const fail = (what: string, suggestion = ''): never => {
+    throw new UsageError(`mixprec ${command}: ${what}; valid options: ${valid}${suggestion}`);
   };
 
   // strict: false so every problem is reported here, in one style, with the valid flags.
@@ -53,7 +54,10 @@ export function parseCommandArgs(
     if (token.kind === 'positional') fail(`unexpected argument '${token.value}'`);
     if (token.kind !== 'option') continue;
     const spec = options[token.name];
-    if (!spec) fail(`unknown option '${token.rawName}'`);
+    if (!spec) {
+      const names = Object.keys(options).map((n) => `--${n}`);
+      fail(`unknown option '${token.rawName}'`, didYouMean(token.rawName, names));
+    }
     if (spec.type === 'boolean' && token.value !== undefined) {
       fail(`option '${token.rawName}' takes no value (got '${token.value}')`);
     }

@@ -18,7 +18,7 @@ describe('mixprec: help and version', () => {
     expect(stdout).toMatch(/^ {2}backends +list registered backends/m);
     expect(stdout).toMatch(/^ {2}conformance +run the conformance suite/m);
     expect(stdout).toMatch(/^ {2}train +train the default model on the built-in audio task/m);
-    expect(stdout).toMatch(/^ {2}compare +.*not implemented yet: no issue filed yet\)$/m);
+    expect(stdout).toMatch(/^ {2}compare +.*not implemented yet: issue 17\)$/m);
   });
 
   it('--version prints the package version', async () => {
@@ -57,6 +57,38 @@ describe('mixprec: argument errors exit 2 and list what is valid', () => {
       "mixprec: unknown command 'frobnicate'; valid commands: train, backends, conformance (planned: compare, memory, bench)",
     );
     expect(stderr).toContain("Run 'mixprec --help' for usage.");
+  });
+
+  it.each([
+    ['trian', 'train'],
+    ['conformace', 'conformance'],
+    ['backend', 'backends'],
+    ['bnech', 'bench'],
+  ])('a mistyped command %s suggests %s', async (typo, command) => {
+    const { code, stderr } = await mixprec(typo);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`mixprec: unknown command '${typo}'`);
+    expect(stderr).toContain(`did you mean '${command}'?`);
+  });
+
+  it('a mistyped option suggests the closest one; a far-off one gets no suggestion', async () => {
+    const typo = await mixprec('train', '--precison', 'bf16-mixed');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("mixprec train: unknown option '--precison'; valid options:");
+    expect(typo.stderr).toContain("did you mean '--precision'?");
+    expect((await mixprec('--verison')).stderr).toContain("did you mean '--version'?");
+    const far = await mixprec('backends', '--frobnicate');
+    expect(far.code).toBe(2);
+    expect(far.stderr).not.toContain('did you mean');
+  });
+
+  it.each([
+    [['train', '--precision', 'bf16-mixd'], "did you mean 'bf16-mixed'?"],
+    [['train', '--optimizer', 'adamww'], "did you mean 'adamw'?"],
+  ])('a mistyped value %j suggests the closest one', async (argv, suggestion) => {
+    const { code, stderr } = await mixprec(...argv);
+    expect(code).toBe(2);
+    expect(stderr).toContain(suggestion);
   });
 
   it('an unknown option before the command', async () => {
@@ -101,6 +133,9 @@ describe('mixprec: planned commands', () => {
       expect(code).toBe(2);
       const where = planned.issue === null ? 'no issue filed yet' : `issue ${planned.issue}`;
       expect(stderr).toContain(`mixprec ${name}: not implemented yet (${where}:`);
+      expect(stderr).toContain(
+        'Available today: mixprec train, mixprec backends, mixprec conformance',
+      );
     },
   );
 });

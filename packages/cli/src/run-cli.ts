@@ -1,4 +1,4 @@
-import type { BackendRegistry } from '@mixprec/core';
+import { type BackendRegistry, didYouMean } from '@mixprec/core';
 import { PRECISIONS } from '@mixprec/precision';
 import pkg from '../package.json';
 import { type CliIo, processIo } from './cli-io.js';
@@ -228,7 +228,7 @@ async function dispatch(argv: readonly string[], io: CliIo, deps: CliDeps): Prom
   }
   if (first.startsWith('-')) {
     throw new UsageError(
-      `mixprec: unknown option '${first}'; valid options before a command: --help, --version; valid commands: ${commandList()}`,
+      `mixprec: unknown option '${first}'; valid options before a command: --help, --version; valid commands: ${commandList()}${didYouMean(first, ['--help', '--version'])}`,
     );
   }
   const def = COMMANDS[first];
@@ -241,8 +241,10 @@ async function dispatch(argv: readonly string[], io: CliIo, deps: CliDeps): Prom
     return def.run(flags, io, deps);
   }
   const planned = PLANNED_COMMANDS[first];
-  if (planned) return plannedCommand(first, planned, io);
-  throw new UsageError(`mixprec: unknown command '${first}'; valid commands: ${commandList()}`);
+  if (planned) return plannedCommand(first, planned, Object.keys(COMMANDS), io);
+  throw new UsageError(
+    `mixprec: unknown command '${first}'; valid commands: ${commandList()}${didYouMean(first, [...Object.keys(COMMANDS), ...Object.keys(PLANNED_COMMANDS)])}`,
+  );
 }
 
 /**

@@ -1,13 +1,13 @@
 import { type BackendRegistry, DTYPE_NAMES, type DType, type DTypeSupport } from '@mixprec/core';
 import type { CliIo } from '../cli-io.js';
 import { formatTable } from '../format-table.js';
-import { registerKnownBackends } from '../register-backends.js';
+import { cliRegistry } from '../select-backend.js';
 
 /** Options of `mixprec backends`. */
 export interface BackendsOptions {
   /** Print the report as JSON instead of tables. */
   readonly json?: boolean;
-  /** Registry to report on (default: the process-wide one with every known backend registered). */
+  /** Registry to report on (default: the process-wide one, where imported backend packages registered). */
   readonly registry?: BackendRegistry;
 }
 
@@ -129,7 +129,7 @@ function formatAuto(auto: AutoReport, env: CliIo['env']): string {
  * when `'auto'` can select no backend.
  */
 export async function backendsCommand(options: BackendsOptions, io: CliIo): Promise<number> {
-  const registry = options.registry ?? registerKnownBackends();
+  const registry = cliRegistry(options.registry);
   const report = await collectBackends(registry, io.env);
   io.out(options.json ? JSON.stringify(report, null, 2) : formatBackendsReport(report, io.env));
   return report.auto.name === null ? 1 : 0;

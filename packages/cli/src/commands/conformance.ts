@@ -11,11 +11,7 @@ import {
 } from '@mixprec/core/conformance';
 import type { CliIo } from '../cli-io.js';
 import { formatTable } from '../format-table.js';
-import {
-  KNOWN_BACKENDS,
-  knownBackendFactory,
-  registerKnownBackends,
-} from '../register-backends.js';
+import { cliRegistry, selectCliBackend } from '../select-backend.js';
 import { UsageError } from '../usage-error.js';
 
 /** Options of `mixprec conformance`. */
@@ -29,7 +25,7 @@ export interface ConformanceCommandOptions {
   readonly json?: boolean;
   /** List every case, not only the failures. */
   readonly verbose?: boolean;
-  /** Registry to select from (default: the process-wide one with every known backend registered). */
+  /** Registry to select from (default: the process-wide one, where imported backend packages registered). */
   readonly registry?: BackendRegistry;
   /**
    * Runs the suite on backends made by this factory instead of selecting `backend` from the
@@ -98,26 +94,23 @@ interface Target {
  * once so that one that does not load stops the run with its own reason. An unregistered name is
  * a usage error.
  */
-async function resolveTarget(options: ConformanceCommandOptions): Promise<Target> {
+async function resolveTarget(
+  options: ConformanceCommandOptions,
+  env: CliIo['env'],
+): Promise<Target> {
   if (options.createBackend) {
     const probe = await options.createBackend();
     await probe.dispose();
     return { name: probe.name, factory: options.createBackend };
   }
-  const registry = options.registry ?? registerKnownBackends();
-  const known = registry.list().map((s) => s.name);
-  if (options.backend !== 'auto' && !known.includes(options.backend)) {
-    throw new UsageError(
-      `mixprec conformance: --backend '${options.backend}' is not registered; valid backends: auto, ${known.join(', ')}`,
-    );
-  }
-  const { name } = await registry.select(options.backend);
-  // The suite disposes the backend after each group, so it needs fresh instances, not the
-  // registry's shared one.
-  const factory = knownBackendFactory(name);
+  const registry = cliRegistry(options.registry);
+  const { name } = await selectCliBackend('conformance', options.backend, registry, env);
+  // The suite disposes the backend after each group, so it needs fresh instances from the
+  // registered factory, not the registry's shared one.
+  const factory = registry.factoryOf(name);
   if (!factory) {
     throw new Error(
-      `backend '${name}' is registered but not one the CLI knows how to create (register-backends.ts); expected one of ${KNOWN_BACKENDS.map((b) => b.name).join(', ')}`,
+      `backend '${name}' was selected but has no registered factory; expected one of ${registry.names().join(', ')}`,
     );
   }
   return { name, factory };
@@ -160,7 +153,7 @@ export async function conformanceCommand(
   const only = parseOnly(options.only);
   let target: Target;
   try {
-    target = await resolveTarget(options);
+    target = await resolveTarget(options, io.env);
   } catch (error) {
     if (UsageError.isInstance(error)) throw error;
     io.err(`mixprec conformance: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,4 +1,5 @@
-import { parsePrecision } from '@mixprec/precision';
+import { didYouMean } from '@mixprec/core';
+import { allowedPrecisions, parsePrecision } from '@mixprec/precision';
 import { UsageError } from '../usage-error.js';
 import { TRAIN_OPTIMIZERS } from './train-optimizers.js';
 
@@ -76,7 +77,7 @@ export function trainDefaultsFor(
 export function parseOptimizerFlag(value: string): string {
   if (Object.hasOwn(TRAIN_OPTIMIZERS, value)) return value;
   throw new UsageError(
-    `mixprec train: --optimizer '${value}'; expected one of ${Object.keys(TRAIN_OPTIMIZERS).join(', ')}`,
+    `mixprec train: --optimizer '${value}'; expected one of ${Object.keys(TRAIN_OPTIMIZERS).join(', ')}${didYouMean(value, Object.keys(TRAIN_OPTIMIZERS))}`,
   );
 }
 
@@ -89,7 +90,8 @@ export function parsePrecisionFlag(value: string, warn: (message: string) => voi
   try {
     return parsePrecision(value, { warn });
   } catch (error) {
-    throw new UsageError(`mixprec train: --precision: ${(error as Error).message}`);
+    const suggestion = didYouMean(value, allowedPrecisions().map(String));
+    throw new UsageError(`mixprec train: --precision: ${(error as Error).message}${suggestion}`);
   }
 }
 

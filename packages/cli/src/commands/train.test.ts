@@ -107,10 +107,13 @@ describe('mixprec train', () => {
     expect(metrics.config).toMatchObject({ optimizer: 'flash-adamw', gradientRelease: true });
   });
 
-  it('an unknown backend is exit 1 with the registry reason', async () => {
-    const { code, stderr } = await mixprec('train', '--backend', 'nope', ...tiny);
-    expect(code).toBe(1);
-    expect(stderr).toContain("selectBackend('nope')");
+  it('an unknown backend is a usage error (exit 2) before any work, with a suggestion', async () => {
+    const { code, stdout, stderr } = await mixprec('train', '--backend', 'refrence', ...tiny);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      "mixprec train: --backend 'refrence': no backend of that name is registered; expected 'auto' or one of reference; did you mean 'reference'?",
+    );
   });
 
   it('trains, writes metrics and a checkpoint, and resumes to the same parameters', async () => {

@@ -19,7 +19,7 @@ import {
   type ValidationResult,
 } from '@mixprec/core';
 import type { CliIo } from '../cli-io.js';
-import { registerKnownBackends } from '../register-backends.js';
+import { cliRegistry, selectCliBackend } from '../select-backend.js';
 import {
   type AudioBatch,
   CLASS_NAMES,
@@ -186,10 +186,10 @@ export async function trainCommand(
   const out = resolve(
     flags.out ?? flags.resume ?? defaultOutDir((deps.now ?? (() => new Date()))()),
   );
-  const registry = registerKnownBackends(deps.registry);
+  const registry = cliRegistry(deps.registry);
   let backend: Awaited<ReturnType<BackendRegistry['select']>>;
   try {
-    backend = await registry.select(config.backend);
+    backend = await selectCliBackend('train', config.backend, registry, io.env);
   } catch (error) {
     if (!BackendError.isInstance(error)) throw error;
     io.err(`mixprec train: ${error.message}`);

@@ -10,16 +10,26 @@ const failing = (reason: string) => () => {
 };
 
 describe('BackendRegistry', () => {
-  it('auto picks the highest priority that loads and announces what it passed over, once', async () => {
-    const warn = vi.fn();
-    const r = createBackendRegistry({ env: {}, warn });
-    r.register('reference', () => fake('reference'), BackendPriority.reference);
-    r.register('ort', failing('onnxruntime-node is not installed'), BackendPriority.ort);
-    r.register('tfjs', () => fake('tfjs'), BackendPriority.tfjs);
-    expect((await r.select('auto')).name).toBe('tfjs');
-    expect((await r.select()).name).toBe('tfjs');
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0][0]).toContain('[ort] onnxruntime-node is not installed');
+  it('auto picks the highest priority that loads, quietly, and keeps why the others failed', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const r = createBackendRegistry({ env: {} });
+      r.register('reference', () => fake('reference'), BackendPriority.reference);
+      r.register('ort', failing('onnxruntime-node is not installed'), BackendPriority.ort);
+      r.register('tfjs', () => fake('tfjs'), BackendPriority.tfjs);
+      expect((await r.select('auto')).name).toBe('tfjs');
+      expect((await r.select()).name).toBe('tfjs');
+      expect(warn).not.toHaveBeenCalled();
+      expect(error).not.toHaveBeenCalled();
+      expect(r.list().find((s) => s.name === 'ort')).toMatchObject({
+        status: 'failed',
+        reason: 'onnxruntime-node is not installed',
+      });
+    } finally {
+      warn.mockRestore();
+      error.mockRestore();
+    }
   });
 
   it('aggregates every failure reason when nothing loads', async () => {
@@ -40,7 +50,20 @@ describe('BackendRegistry', () => {
       /backend 'ort' could not be loaded: set ONNXRUNTIME_NODE_INSTALL=cuda12/,
     );
     await expect(r.select('nope')).rejects.toThrow(
-      /no backend of that name is registered; expected one of ort, reference/,
+      /no backend of that name is registered; expected 'auto' or one of ort, reference$/,
+    );
+    await expect(r.select('refrence')).rejects.toThrow(/did you mean 'reference'\?/);
+  });
+
+  it.each([
+    ['ort-cuda', '@mixprec/backend-ort'],
+    ['ort-webgpu', '@mixprec/backend-ort'],
+    ['tfjs-wasm', '@mixprec/backend-tfjs'],
+  ])('an unregistered %s names the package that provides it', async (name, pkg) => {
+    const r = createBackendRegistry({ env: { MIXPREC_BACKEND: name } });
+    r.register('reference', () => fake('reference'), 0);
+    await expect(r.select('auto')).rejects.toThrow(
+      `selectBackend('${name}') (from MIXPREC_BACKEND): no backend of that name is registered; expected 'auto' or one of reference; '${name}' comes with ${pkg}: install it and import it once (import '${pkg}')`,
     );
   });
 
@@ -78,6 +101,17 @@ describe('BackendRegistry', () => {
         /a different factory is already registered with priority 5/,
       );
     });
+    it('the same source again is a no-op, even with another factory (ESM and CJS copies)', async () => {
+      const r = createBackendRegistry({ env: {} });
+      const first = () => fake('esm copy');
+      r.register('x', first, 5, { source: 'pkg' });
+      expect(() => r.register('x', () => fake('cjs copy'), 5, { source: 'pkg' })).not.toThrow();
+      expect(r.factoryOf('x')).toBe(first);
+      expect((await r.select('x')).name).toBe('esm copy');
+      expect(() => r.register('x', () => fake('other'), 5, { source: 'other-pkg' })).toThrow(
+        /a different factory is already registered with priority 5/,
+      );
+    });
     it('the same factory again is a no-op', () => {
       const r = createBackendRegistry();
       const f = () => fake('x');
@@ -106,6 +140,20 @@ describe('BackendRegistry', () => {
     expect(() => r.register('x', () => fake('a'), Number.NaN)).toThrow(
       /priority NaN; expected a finite number/,
     );
+    expect(() => r.register('x', 'ort' as never, 0)).toThrow(
+      /factory is string; expected a function returning a Backend/,
+    );
+  });
+
+  it('names() and factoryOf() expose what is registered without loading it', () => {
+    const r = createBackendRegistry();
+    const factory = vi.fn(() => fake('a'));
+    r.register('a', factory, 1);
+    r.register('b', () => fake('b'), 2);
+    expect(r.names()).toEqual(['b', 'a']);
+    expect(r.factoryOf('a')).toBe(factory);
+    expect(r.factoryOf('c')).toBeUndefined();
+    expect(factory).not.toHaveBeenCalled();
   });
 
   it('probeAll reports ready and failed backends with reasons', async () => {

@@ -1,4 +1,5 @@
 import { BackendError } from '../errors/backend-error.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import type { Backend } from './backend.js';
 
 /** Creates a backend. Called lazily, once, when the backend is first selected or probed. */
@@ -21,17 +22,36 @@ interface Entry {
   readonly name: string;
   readonly factory: BackendFactory;
   readonly priority: number;
+  readonly source?: string;
   initPromise?: Promise<LoadResult>;
   result?: LoadResult;
 }
 
-/** Options of a registry (tests pass their own environment and logger). */
+/** Options of a registry (tests pass their own environment). */
 export interface BackendRegistryOptions {
   /** Environment to read `MIXPREC_BACKEND` from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Where "passed over a backend" notices go (default `console.warn`). */
-  readonly warn?: (message: string) => void;
 }
+
+/** Options of `register` / `registerBackend`. */
+export interface RegisterBackendOptions {
+  /**
+   * Who registers (a package name such as `'@mixprec/backend-ort'`). Registering a name again
+   * from the same source is a no-op, so the ESM and CommonJS copies of one backend package,
+   * each with its own factory functions, can both register on import.
+   */
+  readonly source?: string;
+}
+
+/**
+ * Packages that provide backends, by name prefix: named in the error for an unregistered
+ * name, since the usual cause is a backend package that is not installed or not imported.
+ * Strings only: core imports no backend.
+ */
+const BACKEND_PACKAGES: readonly (readonly [prefix: string, pkg: string])[] = [
+  ['ort', '@mixprec/backend-ort'],
+  ['tfjs', '@mixprec/backend-tfjs'],
+];
 
 /**
  * A set of backends by name. Factories stay lazy until selection; each entry keeps its own
@@ -40,16 +60,21 @@ export interface BackendRegistryOptions {
  */
 export class BackendRegistry {
   private readonly entries = new Map<string, Entry>();
-  private readonly announced = new Set<string>();
 
   constructor(private readonly options: BackendRegistryOptions = {}) {}
 
   /**
-   * Registers `factory` under `name`. Re-registering: the same factory is a no-op; a higher
-   * priority replaces the entry (and its factory); a lower priority keeps the existing entry;
-   * the same priority with a different factory throws.
+   * Registers `factory` under `name`; nothing is loaded until the backend is selected or
+   * probed. Re-registering: the same factory, or the same `options.source`, is a no-op; a
+   * higher priority replaces the entry (and its factory); a lower priority keeps the existing
+   * entry; the same priority with a different factory throws.
    */
-  register(name: string, factory: BackendFactory, priority: number): void {
+  register(
+    name: string,
+    factory: BackendFactory,
+    priority: number,
+    options: RegisterBackendOptions = {},
+  ): void {
     if (typeof name !== 'string' || name === '' || name === 'auto') {
       throw new BackendError(
         `registerBackend: name ${JSON.stringify(name)}; expected a non-empty string other than 'auto'`,
@@ -60,8 +85,15 @@ export class BackendRegistry {
         `registerBackend('${name}'): priority ${priority}; expected a finite number (use BackendPriority)`,
       );
     }
+    if (typeof factory !== 'function') {
+      throw new BackendError(
+        `registerBackend('${name}'): factory is ${factory === null ? 'null' : typeof factory}; expected a function returning a Backend (or a promise of one)`,
+      );
+    }
+    const source = options.source;
     const existing = this.entries.get(name);
     if (existing) {
+      if (source !== undefined && existing.source === source) return;
       if (existing.factory === factory && existing.priority === priority) return;
       if (priority < existing.priority) return;
       if (priority === existing.priority) {
@@ -70,7 +102,25 @@ export class BackendRegistry {
         );
       }
     }
-    this.entries.set(name, { name, factory, priority });
+    this.entries.set(name, {
+      name,
+      factory,
+      priority,
+      ...(source !== undefined ? { source } : {}),
+    });
+  }
+
+  /** Registered names, highest priority first. */
+  names(): string[] {
+    return this.sorted().map((e) => e.name);
+  }
+
+  /**
+   * The factory registered under `name` (undefined when none is): for callers that need fresh
+   * instances rather than the registry's shared one, such as the conformance suite.
+   */
+  factoryOf(name: string): BackendFactory | undefined {
+    return this.entries.get(name)?.factory;
   }
 
   /** Registered backends, highest priority first, with their load state. */
@@ -98,8 +148,9 @@ export class BackendRegistry {
 
   /**
    * Selects a backend. `'auto'` reads `MIXPREC_BACKEND` first; without it, takes the
-   * highest-priority backend (priority >= 0) that loads, announcing once each one it passed
-   * over, and throws an aggregated `BackendError` when none loads. A name never falls back.
+   * highest-priority backend (priority >= 0) that loads, quietly: why the others did not load
+   * is kept for `list()` (what `mixprec backends` shows), and all the reasons are thrown,
+   * aggregated in one `BackendError`, only when none loads. A name never falls back.
    */
   async select(name = 'auto'): Promise<Backend> {
     const env = this.options.env ?? process.env;
@@ -111,10 +162,7 @@ export class BackendRegistry {
     const failures: string[] = [];
     for (const entry of this.sorted().filter((e) => e.priority >= 0)) {
       const result = await this.load(entry);
-      if (result.ok) {
-        for (const f of failures) this.announce(`mixprec: passed over backend ${f}`);
-        return result.backend;
-      }
+      if (result.ok) return result.backend;
       failures.push(`[${entry.name}] ${result.reason}`);
     }
     if (failures.length === 0) {
@@ -130,12 +178,8 @@ export class BackendRegistry {
   private async selectByName(name: string, source?: string): Promise<Backend> {
     const entry = this.entries.get(name);
     const via = source ? ` (from ${source})` : '';
-    if (!entry) {
-      const known = this.sorted().map((e) => e.name);
-      throw new BackendError(
-        `selectBackend('${name}')${via}: no backend of that name is registered; expected one of ${known.length ? known.join(', ') : '(none)'}${name === 'ort' || name === 'tfjs' ? `; install and register @mixprec/backend-${name}` : ''}`,
-      );
-    }
+    if (!entry)
+      throw new BackendError(`selectBackend('${name}')${via}: ${this.unknownNameMessage(name)}`);
     const result = await this.load(entry);
     if (!result.ok)
       throw new BackendError(
@@ -159,10 +203,17 @@ export class BackendRegistry {
     return entry.initPromise;
   }
 
-  private announce(message: string): void {
-    if (this.announced.has(message)) return;
-    this.announced.add(message);
-    (this.options.warn ?? console.warn)(message);
+  /**
+   * Why `name` is not a backend of this registry: what is registered, and the closest name or
+   * the package that provides backends of that name.
+   */
+  unknownNameMessage(name: string): string {
+    const known = this.names();
+    const pkg = BACKEND_PACKAGES.find(([prefix]) => name.startsWith(prefix))?.[1];
+    const hint = pkg
+      ? `; '${name}' comes with ${pkg}: install it and import it once (import '${pkg}'), which registers its backends`
+      : didYouMean(name, known);
+    return `no backend of that name is registered; expected 'auto' or one of ${known.length ? known.join(', ') : '(none)'}${hint}`;
   }
 
   private sorted(): Entry[] {

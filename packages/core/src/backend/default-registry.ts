@@ -4,6 +4,7 @@ import {
   type BackendRegistry,
   type BackendStatus,
   createBackendRegistry,
+  type RegisterBackendOptions,
 } from './backend-registry.js';
 import { BackendPriority } from './priority.js';
 import { createReferenceBackend } from './reference/reference-backend.js';
@@ -13,7 +14,8 @@ interface GlobalState {
   current?: Promise<Backend>;
 }
 
-// On globalThis under a registered symbol, so two copies of core in one process share it.
+// On globalThis under a registered symbol, so two copies of core in one process (its ESM and
+// CommonJS builds, or two installed versions) share one registry and one current backend.
 const KEY = Symbol.for('mixprec.backendRegistry');
 
 function state(): GlobalState {
@@ -31,9 +33,17 @@ export function defaultBackendRegistry(): BackendRegistry {
   return state().registry;
 }
 
-/** Registers a backend in the process-wide registry (see `BackendRegistry.register`). */
-export function registerBackend(name: string, factory: BackendFactory, priority: number): void {
-  state().registry.register(name, factory, priority);
+/**
+ * Registers a backend in the process-wide registry (see `BackendRegistry.register`). Backend
+ * packages call this when imported; call it yourself for custom names or options.
+ */
+export function registerBackend(
+  name: string,
+  factory: BackendFactory,
+  priority: number,
+  options?: RegisterBackendOptions,
+): void {
+  state().registry.register(name, factory, priority, options);
 }
 
 /** Selects a backend from the process-wide registry: `'auto'` (honours `MIXPREC_BACKEND`) or a name. */
