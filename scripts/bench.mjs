@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs the benchmarks in scripts/bench/ against the built core, prints their
 // tables and writes bench/results.json and bench/RESULTS.md (committed: the figures an issue
-// quotes come from there). Speed is measured here, never in timed tests (DESIGN.md).
+// quotes come from there). Speed is measured here, never in timed tests: timings vary too much
+// between machines and runs to be asserted on.
 //
 //   node scripts/bench.mjs            all benchmarks
 //   node scripts/bench.mjs --quick    fewer runs (a smoke test; do not commit its results)
@@ -42,7 +43,8 @@ const BENCHES = [
   },
   {
     name: 'flash-memory',
-    title: 'Flash optimizers: bytes per parameter after a step (backend storages vs spec §11.1)',
+    title:
+      'Flash optimizers: bytes per parameter after a step (backend storages vs docs/flashoptim.md#memory-per-parameter)',
     module: './bench/flash.mjs',
     fn: 'benchFlashMemory',
     quick: {},

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Checks one package's build against its package.json (STYLE.md convention 15). Run in the
-// package directory after `tsup` (turbo task `check-exports`; publint runs after it):
+// Checks one package's build against its package.json, so that ESM and CJS consumers both get
+// every subpath with its types and the exports map cannot drift from the build (see
+// docs/architecture.md, 'Generated and checked artefacts'). Run in the package directory after
+// `tsup` (turbo task `check-exports`; publint runs after it):
 //
 // - the tsup config's `entry` list is the source of truth. Every entry of a config that builds
 //   ESM + CJS with declarations (a library entry) must have its four files in dist: .js, .cjs,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Writes docs/ops.md from core's tables (STYLE.md convention 8): the op catalogue `OPS`
-// (kind, arity, autocast category, differentiable) × backends, plus each backend's per-dtype
-// support from its `capabilities`. Never edit docs/ops.md by hand; run `pnpm gen:ops`
+// Writes docs/ops.md from core's tables (generated, never hand-written, so it cannot drift from
+// the code): the op catalogue `OPS` (kind, arity, autocast category, differentiable) ×
+// backends, plus each backend's per-dtype support from its `capabilities`. Never edit docs/ops.md by hand; run `pnpm gen:ops`
 // (it builds core first). `--check` exits 1 when docs/ops.md is out of date instead of writing.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

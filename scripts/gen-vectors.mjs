@@ -2,11 +2,12 @@
 // Usage: node scripts/gen-vectors.mjs OUTDIR [--seed N]
 //
 // Writes a second, independent set of conformance vectors: casts.json and matmul.json in the
-// format of the golden files (same field names, same hex conventions), with different random
-// cases, plus unchanged copies of the other golden files so OUTDIR is a complete vectors
-// directory. Expected values never touch mixprec's conversion module: every float is taken apart
-// into an exact integer times a power of two (BigInt), products and sums are exact, and each
-// result is rounded ONCE, to nearest with ties to even, by roundExact below.
+// format of the shipped vectors in packages/core/vectors (same field names, same hex
+// conventions; docs/conformance-vectors.md), with different random cases, plus unchanged copies
+// of the other shipped files so OUTDIR is a complete vectors directory. Expected values never
+// touch mixprec's conversion module: every float is taken apart into an exact integer times a
+// power of two (BigInt), products and sums are exact, and each result is rounded ONCE, to
+// nearest with ties to even, by roundExact below.
 import {
   copyFileSync,
   existsSync,

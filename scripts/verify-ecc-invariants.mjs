@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * Exhaustive-mantissa check of the FlashOptim ECC invariants (spec §4.6) on sampled exponents:
- * for every (narrow dtype, sign, exponent) in ECC_SAMPLED_EXPONENTS all 2^23 fp32 mantissas are
- * encoded with int8 and int16 corrections, and the seven invariant counts are compared with the
- * reference suite's allowances. Prints one table row per configuration; exits 1 if any count
+ * Exhaustive-mantissa check of the FlashOptim ECC invariants (docs/flashoptim.md#ecc-invariants)
+ * on sampled exponents: for every (narrow dtype, sign, exponent) in ECC_SAMPLED_EXPONENTS all
+ * 2^23 fp32 mantissas are encoded with int8 and int16 corrections, and the seven invariant
+ * counts are compared with the reference suite's allowances. Prints one table row per configuration; exits 1 if any count
  * exceeds its allowance.
  *
  * Usage: node scripts/verify-ecc-invariants.mjs [--all] [--module=PATH]
- *   --all          sweep every exponent of the §4.6 tests (bf16 −127…127, fp16 −30…15).
+ *   --all          sweep every exponent of the invariant tests (bf16 −127…127, fp16 −30…15).
  *   --module=PATH  import the three names from PATH (e.g. an esbuild bundle of the sources)
  *                  instead of the built package (pnpm --filter @mixprec/core build).
  */

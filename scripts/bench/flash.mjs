@@ -2,7 +2,8 @@
 // Flash optimizer benchmarks (issue 5), on the reference backend:
 //  1. memory per parameter after a training step, read from the backend's storages (params,
 //     grads, optimizer state), for AdamW (32-true, bf16-mixed) and the flash optimizers × master
-//     bits, with and without gradient release, against the spec's §11.1 theory;
+//     bits, with and without gradient release, against the theory of
+//     docs/flashoptim.md#memory-per-parameter;
 //  2. optimizer-step time on one 10M-parameter tensor: FlashAdamW (bf16, 24-bit, 8-bit moments)
 //     against mixprec's plain fp32 AdamW in the same process (medians);
 //  3. checkpoint bytes per parameter: fp32 AdamW vs FlashAdamW uncompressed vs compressed.

@@ -30,6 +30,7 @@ export type {
   BackendFactory,
   BackendRegistryOptions,
   BackendStatus,
+  RegisterBackendOptions,
 } from './backend/backend-registry.js';
 export { BackendRegistry, createBackendRegistry } from './backend/backend-registry.js';
 export { checkUpload } from './backend/check-upload.js';
@@ -64,6 +65,8 @@ export {
 } from './checkpoint/checkpoint.js';
 export type { SafetensorsContents, SafetensorsTensor } from './checkpoint/safetensors.js';
 export { decodeSafetensors, encodeSafetensors } from './checkpoint/safetensors.js';
+export type { CheckDtypeOptions } from './dtype/check-dtype.js';
+export { checkDtype, suggestDtype } from './dtype/check-dtype.js';
 export * from './dtype/convert.js';
 export * from './dtype/dtypes.js';
 export { dtypeWithScalar, floatDtypeFor, leastUpperDtype } from './dtype/promotion.js';
@@ -216,7 +219,12 @@ export type {
   PrecisionPlugin,
   StepOutcome,
 } from './precision/precision-plugin.js';
-export type { CreationOptions, NestedArray, RandomOptions } from './tensor/creation.js';
+export type {
+  CreationOptions,
+  FromArrayOptions,
+  NestedArray,
+  RandomOptions,
+} from './tensor/creation.js';
 export { arange, fromArray, full, ones, rand, randn, zeros } from './tensor/creation.js';
 export { getDefaultDtype, withDefaultDtype } from './tensor/default-dtype.js';
 export type { TensorLike } from './tensor/elementwise.js';
@@ -243,5 +251,20 @@ export type {
   TrainStepResult,
   ValidationResult,
 } from './trainer/trainer-types.js';
+export type {
+  CheckOptionKeysSettings,
+  OptionCheck,
+  OptionKind,
+  OptionSpec,
+} from './util/check-option-keys.js';
+export {
+  checkOptionKeys,
+  checkOptions,
+  checkOptionValue,
+  describeValue,
+  optionKeys,
+  optionSpec,
+} from './util/check-option-keys.js';
+export { closestMatch, didYouMean, editDistance } from './util/did-you-mean.js';
 export { defaultGenerator, manualSeed, Random } from './util/random.js';
 export { CORE_VERSION } from './version.js';

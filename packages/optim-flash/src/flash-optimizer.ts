@@ -113,12 +113,12 @@ const processEnv = (): Record<string, string | undefined> =>
  * compressed state dicts and fp32 weight export. The update is the backend primitive
  * `optimizerStep('flash-*')` (core's host kernel unless a backend has its own).
  *
- * Choices where flashoptim has quirks (its spec §13.2): each group's `initial_lr` is its own lr
- * (flashoptim gives every group the constructor's); state is created only for parameters that
- * get a gradient (flashoptim allocates it for frozen ones too); `setFp32ModelStateDict` before
- * the first step creates the state so the low bits are kept (flashoptim drops them); error bits
- * are saved in their own integer dtype (1 byte per parameter at 24 bits) while loading also
- * accepts flashoptim's 2-byte form.
+ * Choices where flashoptim has quirks (docs/flashoptim.md#differences-from-flashoptim): each
+ * group's `initial_lr` is its own lr (flashoptim gives every group the constructor's); state
+ * is created only for parameters that get a gradient (flashoptim allocates it for frozen ones
+ * too); `setFp32ModelStateDict` before the first step creates the state so the low bits are
+ * kept (flashoptim drops them); error bits are saved in their own integer dtype (1 byte per
+ * parameter at 24 bits) while loading also accepts flashoptim's 2-byte form.
  */
 export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & FlashGroupKeys> {
   readonly quantize: boolean;

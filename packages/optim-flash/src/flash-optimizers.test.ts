@@ -166,8 +166,8 @@ describe('state layout', () => {
   });
 });
 
-/** The spec's 14.2 example through the public classes (the numerics are exact there). */
-describe('spec §14.2 trajectories through the classes', () => {
+/** The worked examples of docs/flashoptim.md through the public classes (the numerics are exact there). */
+describe('docs/flashoptim.md#worked-examples trajectories through the classes', () => {
   const init = [1.0, -0.5, 0.25, 2.0];
   const grad = [0.1, -0.2, 0.3, -0.4];
   async function run(make: (p: Parameter) => { step(): Promise<unknown> }) {
@@ -389,7 +389,7 @@ class Holder extends Module {
   }
 }
 
-describe('checkNumerics (spec §6)', () => {
+describe('checkNumerics (docs/flashoptim.md#numerics-check)', () => {
   it.each([
     ['bfloat16', 24, 1, 1e-1, false],
     ['bfloat16', 24, 1, 1e-7, true],

@@ -61,7 +61,7 @@ async function trained(
   return { ps, opt };
 }
 
-describe('stateDict formats (spec §7)', () => {
+describe('stateDict formats (docs/flashoptim.md#state-dicts)', () => {
   it('compressed: codes, scales and error bits as stored; groups carry the flash keys', async () => {
     const { opt } = await trained((ps) => new FlashAdamW(ps, { compressStateDict: true }));
     const sd = opt.stateDict();
@@ -198,7 +198,7 @@ describe('stateDict formats (spec §7)', () => {
   });
 });
 
-describe('fp32 model state dict (spec §8)', () => {
+describe('fp32 model state dict (docs/flashoptim.md#fp32-model-state-dict)', () => {
   class Two extends Sequential {}
 
   it.each([

@@ -4,7 +4,7 @@ import { HalfPrecision } from './half-precision.js';
 import { HalfPrecisionForAudio } from './half-precision-for-audio.js';
 import { resolveTrainerCfg } from './resolve-trainer-cfg.js';
 
-describe('resolveTrainerCfg (NeMo §7.1)', () => {
+describe('resolveTrainerCfg (docs/precision.md#resolvetrainercfg)', () => {
   it.each([
     ['bf16-true', HalfPrecisionForAudio, 'bf16-true', 'bfloat16'],
     ['fp16-true', HalfPrecisionForAudio, 'fp16-true', 'float16'],

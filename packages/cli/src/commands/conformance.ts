@@ -77,7 +77,7 @@ function checkVectorsDir(dir: string): string {
   const abs = resolve(dir);
   if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
     throw new UsageError(
-      `mixprec conformance: --vectors '${dir}' is not a directory; expected a directory of test vectors in the golden/*.json format`,
+      `mixprec conformance: --vectors '${dir}' is not a directory; expected a directory of test vectors in the format of @mixprec/core's vectors directory (casts.json, matmul.json, ...; see docs/conformance-vectors.md)`,
     );
   }
   return abs;

@@ -7,7 +7,7 @@ import { autocast } from './state.js';
 const f32 = (values: number[], shape: number[]) => fromArray(Float32Array.from(values), { shape });
 
 describe('autocast policy table', () => {
-  it("'cuda' is the catalogue; 'cpu' drops torch's CUDA-only fp32 entries (spec §6.5)", () => {
+  it("'cuda' is the catalogue; 'cpu' drops torch's CUDA-only fp32 entries (docs/precision.md#autocast-policy)", () => {
     const cuda = autocastPolicyTable('cuda');
     for (const [op, spec] of Object.entries(OPS))
       expect(cuda[op as keyof typeof OPS]).toBe(spec.autocast);

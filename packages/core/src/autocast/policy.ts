@@ -1,8 +1,10 @@
 import type { BackendCapabilities } from '../backend/backend.js';
+import { BackendError } from '../errors/backend-error.js';
 import { type AutocastCategory, OP_NAMES, OPS, type OpName } from '../ops/catalogue.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 /**
- * The autocast op → category table, as data (specs/precision.md §6.5). The 'cuda' variant is
+ * The autocast op → category table, as data (docs/precision.md#autocast-policy). The 'cuda' variant is
  * the catalogue's `autocast` field (which follows torch's CUDA lists); 'cpu' applies the
  * overrides below on top. A backend's `capabilities.autocastOverrides` go on top of either.
  */
@@ -47,9 +49,9 @@ export function autocastPolicyTable(
   if (overrides !== undefined) {
     for (const [op, category] of Object.entries(overrides)) {
       // A backend may only re-categorize ops the catalogue has; a typo must not pass silently.
-      if (!(op in OPS)) {
-        throw new TypeError(
-          `autocast: backend override names op '${op}', which is not in the op catalogue; expected one of ${OP_NAMES.join(', ')}`,
+      if (!Object.hasOwn(OPS, op)) {
+        throw new BackendError(
+          `autocast: backend override names op '${op}', which is not in the op catalogue${didYouMean(op, OP_NAMES)}; expected one of ${OP_NAMES.join(', ')}`,
         );
       }
       if (category !== undefined) table[op as OpName] = category;

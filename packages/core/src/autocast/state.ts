@@ -1,7 +1,11 @@
+import { suggestDtype } from '../dtype/check-dtype.js';
 import type { DType } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
+import { MixprecError } from '../errors/mixprec-error.js';
+import { OptionsError } from '../errors/options-error.js';
 import type { LazyNode } from '../graph/node.js';
 import type { AutocastCategory, OpName } from '../ops/catalogue.js';
+import { checkOptions, describeValue, optionSpec } from '../util/check-option-keys.js';
 import { type AutocastBackendLike, type AutocastDevice, autocastPolicyTable } from './policy.js';
 
 /**
@@ -17,13 +21,23 @@ export type AutocastDtype = 'bfloat16' | 'float16';
 export interface AutocastOptions {
   /** `false` turns autocast off for the region (an inner region can disable an outer one). Default true. */
   readonly enabled?: boolean;
-  /** Which of torch's op lists to follow (specs/precision.md §6.5). Default 'cuda'. */
+  /** Which of torch's op lists to follow (docs/precision.md#autocast-policy). Default 'cuda'. */
   readonly device?: AutocastDevice;
   /** Share casts of the same fp32 leaf within the outermost region. Default: the enclosing region's setting, true at top level. */
   readonly cacheEnabled?: boolean;
   /** A backend whose `capabilities.autocastOverrides` are applied on top of the device table. */
   readonly backend?: AutocastBackendLike;
 }
+
+const AUTOCAST_OPTIONS = optionSpec<AutocastOptions>({
+  enabled: 'boolean',
+  device: 'any',
+  cacheEnabled: 'boolean',
+  backend: {
+    expected: 'a backend (an object with capabilities)',
+    test: (v) => typeof (v as AutocastBackendLike)?.capabilities === 'object',
+  },
+});
 
 /** The policy in force while ops are recorded. */
 export interface AutocastRegion {
@@ -91,17 +105,23 @@ function withRegion<T>(region: AutocastRegion | undefined, fn: () => T): T {
  */
 export function autocast<T>(dtype: AutocastDtype, fn: () => T, options: AutocastOptions = {}): T {
   if (dtype !== 'bfloat16' && dtype !== 'float16') {
+    const match = suggestDtype(dtype);
+    const hint = match === 'bfloat16' || match === 'float16' ? ` (did you mean '${match}'?)` : '';
     throw new DtypeError(
-      `autocast: dtype '${String(dtype)}' is not an autocast dtype; expected 'bfloat16' or 'float16'`,
+      `autocast: dtype '${String(dtype)}' is not an autocast dtype${hint}; expected 'bfloat16' or 'float16'`,
     );
   }
   if (typeof fn !== 'function') {
-    throw new TypeError(`autocast: argument 'fn' is ${typeof fn}; expected a function to run`);
+    throw new MixprecError(
+      `autocast: argument 'fn' is ${describeValue(fn)}; expected a function to run`,
+    );
   }
+  options = checkOptions('autocast', options, AUTOCAST_OPTIONS);
   const device = options.device ?? 'cuda';
   if (device !== 'cuda' && device !== 'cpu') {
-    throw new TypeError(
-      `autocast: device '${String(device)}' is unknown; expected 'cuda' or 'cpu'`,
+    throw new OptionsError(
+      `autocast: option 'device' is ${describeValue(device)}; expected 'cuda' or 'cpu'`,
+      { where: 'autocast' },
     );
   }
   const region: AutocastRegion = {

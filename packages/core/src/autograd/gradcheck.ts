@@ -3,6 +3,7 @@ import { createReferenceBackend } from '../backend/reference/reference-backend.j
 import { shapeSize } from '../graph/graph.js';
 import { inputTensor } from '../tensor/creation.js';
 import { realize, type Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { Random } from '../util/random.js';
 import { gradients } from './gradients.js';
 
@@ -43,6 +44,21 @@ export interface GradcheckResult {
 
 const MAX_REPORTED = 5;
 
+const isBackend = {
+  expected: 'a Backend',
+  test: (v: unknown) => typeof (v as Partial<Backend>)?.run === 'function',
+};
+
+const GRADCHECK_OPTIONS = optionSpec<GradcheckOptions>({
+  backend: isBackend,
+  reference: isBackend,
+  eps: 'number',
+  rtol: 'number',
+  atol: 'number',
+  seed: 'integer',
+  wrt: 'array',
+});
+
 /**
  * Checks autograd against central differences. `fn` maps float64 input tensors to a float
  * tensor; a non-scalar output is reduced to L = Σ w·fn(xs) with fixed random weights w (a
@@ -56,6 +72,7 @@ export async function gradcheck(
   inputs: readonly GradcheckInput[],
   options: GradcheckOptions = {},
 ): Promise<GradcheckResult> {
+  options = checkOptions('gradcheck', options, GRADCHECK_OPTIONS);
   const eps = options.eps ?? 1e-6;
   const rtol = options.rtol ?? 1e-5;
   const atol = options.atol ?? 1e-6;

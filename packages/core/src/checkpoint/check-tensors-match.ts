@@ -5,6 +5,7 @@
 import type { DType } from '../dtype/dtypes.js';
 import { CheckpointError } from '../errors/checkpoint-error.js';
 import { formatShape } from '../graph/graph.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 
 /** What `checkTensorsMatch` compares: a tensor, a stored tensor, or just its signature. */
 export interface TensorSignature {
@@ -19,6 +20,11 @@ export interface CheckTensorsMatchOptions {
   /** Longest list of names per kind of problem before it is cut to "… and N more". */
   readonly maxListed?: number;
 }
+
+const CHECK_TENSORS_MATCH_OPTIONS = optionSpec<CheckTensorsMatchOptions>({
+  expectedIn: 'string',
+  maxListed: 'integer',
+});
 
 function list(names: string[], max: number): string {
   const shown = names.slice(0, max).map((n) => `'${n}'`);
@@ -40,6 +46,7 @@ export function checkTensorsMatch(
   file: string,
   options: CheckTensorsMatchOptions = {},
 ): void {
+  options = checkOptions('checkTensorsMatch', options, CHECK_TENSORS_MATCH_OPTIONS);
   const where = options.expectedIn ?? 'the model';
   const max = options.maxListed ?? 20;
   const missing = Object.keys(expected).filter((k) => !Object.hasOwn(got, k));

@@ -8,6 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors/checkpoint-error.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, describeValue } from '../util/check-option-keys.js';
 import { assertJsonData } from './assert-json-data.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
@@ -64,8 +65,24 @@ function checkStep(step: unknown, context: string): void {
  * @throws CheckpointError for non-JSON metadata, reserved keys, bad tensors or a failed write.
  */
 export async function saveCheckpoint(dir: string, contents: CheckpointContents): Promise<void> {
+  checkDir('saveCheckpoint', dir);
   const context = `saveCheckpoint(${JSON.stringify(dir)})`;
-  const { metadata } = contents;
+  checkOptionKeys(context, contents, ['tensors', 'metadata'], {
+    noun: 'key',
+    subject: 'contents',
+    makeError: (message) => new CheckpointError(message),
+  });
+  const { metadata, tensors } = contents ?? {};
+  if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) {
+    throw new CheckpointError(
+      `${context}: contents.tensors is ${describeValue(tensors)}; expected an object of tensors by name`,
+    );
+  }
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new CheckpointError(
+      `${context}: contents.metadata is ${describeValue(metadata)}; expected an object with at least { step }`,
+    );
+  }
   checkStep(metadata.step, context);
   for (const key of RESERVED) {
     if (Object.hasOwn(metadata, key)) {
@@ -76,7 +93,7 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
   }
   assertJsonData(metadata, 'metadata', context);
   const stored: Record<string, SafetensorsTensor> = {};
-  for (const [name, t] of Object.entries(contents.tensors)) {
+  for (const [name, t] of Object.entries(tensors)) {
     const entry = t instanceof Tensor ? { dtype: t.dtype, shape: t.shape, data: await t.raw() } : t;
     Object.defineProperty(stored, name, { value: entry, enumerable: true });
   }
@@ -92,6 +109,14 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
   await write(context, dir, null);
   await write(context, join(dir, TENSOR_FILE), bytes);
   await write(context, join(dir, JSON_FILE), text);
+}
+
+function checkDir(where: string, dir: unknown): void {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new CheckpointError(
+      `${where}: dir is ${describeValue(dir)}; expected the checkpoint directory's path`,
+    );
+  }
 }
 
 async function write(context: string, path: string, data: Uint8Array | string | null) {
@@ -123,6 +148,7 @@ async function readOrRefuse(path: string, what: string): Promise<Buffer> {
  * @throws CheckpointError naming the file and the problem (missing, corrupt, mismatched).
  */
 export async function loadCheckpoint(dir: string): Promise<CheckpointContents<SafetensorsTensor>> {
+  checkDir('loadCheckpoint', dir);
   const jsonPath = join(dir, JSON_FILE);
   const text = (
     await readOrRefuse(jsonPath, 'expected a checkpoint directory written by saveCheckpoint')

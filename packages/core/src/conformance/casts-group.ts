@@ -16,9 +16,9 @@ import {
 import { type CastVectors, parseCasts } from './vectors.js';
 
 /**
- * The casts group: golden conversions through the backend's `cast` primitive AND through a
- * graph cast node, bit for bit (any NaN where a NaN is expected), plus one dtype-support case
- * per dtype of the catalogue.
+ * The casts group: the conversions of casts.json (docs/conformance-vectors.md#castsjson)
+ * through the backend's `cast` primitive AND through a graph cast node, bit for bit (any NaN
+ * where a NaN is expected), plus one dtype-support case per dtype of the catalogue.
  */
 
 type CastDt = 'float32' | 'bfloat16' | 'float16';

@@ -61,8 +61,8 @@ export function sameValue(got: number, expected: number, zeroSignFree = false): 
 }
 
 /**
- * Tolerance of transcendental ops: 1 ulp of the output dtype for the half dtypes (the DESIGN
- * contract). float32 and float64 are sanity checks of the op path, so they allow for an fp32 or
+ * Tolerance of transcendental ops: 1 ulp of the output dtype for the half dtypes (the half-op
+ * rule of docs/precision.md#numeric-ground-rules). float32 and float64 are sanity checks of the op path, so they allow for an fp32 or
  * f64 formula's own error: 2^-12 and 2^-36 relative (or that much absolute near zero).
  */
 export function approxOk(got: number, expected: number, dtype: DType): boolean {

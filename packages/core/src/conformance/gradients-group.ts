@@ -82,8 +82,8 @@ const halfForwardLeaf: ConformanceCase = {
 };
 
 /**
- * Forward and backward of a two-layer MLP realize in ONE backend run (DESIGN: a training step
- * is one graph), and b2's gradient matches a host computation: 2·(pred − y)/n per output.
+ * Forward and backward of a two-layer MLP realize in ONE backend run (a training step is one
+ * graph; docs/architecture.md), and b2's gradient matches a host computation: 2·(pred − y)/n per output.
  */
 const oneRunMlp: ConformanceCase = {
   id: 'grad/one-run-mlp',

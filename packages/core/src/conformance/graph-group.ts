@@ -10,7 +10,7 @@ import { type ConformanceCase, fail, pass } from './types.js';
 
 /**
  * The graph group: a loop realizing the same structure compiles once, and realizing several
- * outputs together is one `run` (DESIGN: one run per step). Run calls are counted by wrapping
+ * outputs together is one `run` (one run per step; docs/architecture.md). Run calls are counted by wrapping
  * the backend, not through backend-specific counters.
  */
 

@@ -16,8 +16,8 @@ import { type ConformanceCase, fail, pass, skip } from './types.js';
 
 /**
  * Bytes an element may cost: the dtype's size when native; for an emulated dtype also the
- * 4-byte fp32 container the capabilities announce by saying `emulated` (DESIGN: "fp32
- * container holding exactly representable values").
+ * 4-byte fp32 container the capabilities announce by saying `emulated` (an fp32 container
+ * holding exactly representable values; docs/precision.md#numeric-ground-rules).
  */
 function allowedItemSizes(dtype: DType, support: DTypeSupport): number[] {
   const size = DTYPES[dtype].itemSize;

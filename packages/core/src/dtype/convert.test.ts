@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTestVectors } from '../__fixtures__/test-vectors.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import {
@@ -38,11 +37,7 @@ interface WidenCase {
   f32: string;
 }
 
-// The package's copy of the golden vectors, or the shared originals when it is missing.
-const local = fileURLToPath(new URL('../../vectors/casts.json', import.meta.url));
-const golden = JSON.parse(
-  readFileSync(existsSync(local) ? local : '/work/shared/golden/casts.json', 'utf8'),
-) as { cases: CastCase[]; widen_cases: WidenCase[] };
+const golden = readTestVectors<{ cases: CastCase[]; widen_cases: WidenCase[] }>('casts.json');
 
 const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 const bitsOfF32 = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);

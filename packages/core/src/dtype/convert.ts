@@ -7,7 +7,7 @@
  *   are kept; NaN gives a quiet NaN with the input's sign (bf16 0x7fc0, fp16 0x7e00, | 0x8000);
  * - widening is exact; bf16 → fp32 is a pure 16-bit shift (NaN payloads unchanged), fp16 → fp32
  *   quiets a signalling NaN (0x7c01 → 0x7fc02000, as F16C does).
- * Non-NaN results equal torch's bit for bit (golden/casts.json).
+ * Non-NaN results equal torch's bit for bit (vectors/casts.json; docs/conformance-vectors.md#castsjson).
  *
  * `castStorage` covers every pair of the nine dtypes (float → int truncates and saturates,
  * NaN → 0; int → narrower int saturates; anything → bool is `!== 0`); see its doc comment and

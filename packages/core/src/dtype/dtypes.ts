@@ -162,9 +162,10 @@ export function isHalf(dtype: DType): dtype is HalfDType {
   return dtype === 'float16' || dtype === 'bfloat16';
 }
 
-/** True for every floating dtype. */
+/** True for every floating dtype (false for a name that is not a dtype). */
 export function isFloatDType(dtype: DType): dtype is FloatDType {
-  return DTYPES[dtype].isFloat;
+  // An unknown name is not a floating dtype (callers then report it instead of crashing).
+  return isDType(dtype) && DTYPES[dtype].isFloat;
 }
 
 /** Allocates zeroed storage for `size` elements of `dtype`. */

@@ -1,4 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { Module } from './module.js';
 
 // Parameter-free activation layers, grouped in one file because each is a one-line forward.
@@ -16,12 +17,21 @@ export interface GELUOptions {
   readonly approximate?: 'none' | 'tanh';
 }
 
+/** What `approximate` accepts. */
+const GELU_APPROXIMATE = {
+  expected: "'none' or 'tanh'",
+  test: (v: unknown) => v === 'none' || v === 'tanh',
+};
+
+const GELU_OPTIONS = optionSpec<GELUOptions>({ approximate: GELU_APPROXIMATE });
+
 /** Gaussian error linear unit, like `torch.nn.GELU`. */
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
 
   constructor(options: GELUOptions = {}) {
     super();
+    options = checkOptions('GELU', options, GELU_OPTIONS);
     this.approximate = options.approximate ?? 'none';
   }
 

@@ -1,7 +1,8 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import { type DType, isFloatDType } from '../dtype/dtypes.js';
-import { DtypeError } from '../errors/dtype-error.js';
 import { MixprecError } from '../errors/mixprec-error.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { Module } from './module.js';
 
 /**
@@ -34,6 +35,14 @@ export interface CastModelOptions {
   /** Also keeps individual tensors by dotted name (e.g. `FlashPrecision`'s `keepFp32`). */
   readonly keepTensor?: (name: string) => boolean;
 }
+
+const CAST_MODEL_OPTIONS = optionSpec<CastModelOptions>({
+  dtype: 'any',
+  selective: 'boolean',
+  fullPrecisionLayers: 'array',
+  fullPrecisionRecastLayers: 'array',
+  keepTensor: 'function',
+});
 
 /** Marks a module whose forward `castModel` already wrapped (wrap once, like flashoptim). */
 const FP32_INPUT_HOOK = Symbol('mixprec.castModel.fp32InputHook');
@@ -115,11 +124,10 @@ function keepsFp32(m: Module): boolean {
  * outputs leave in `dtype`). Returns the model.
  */
 export function castModel<M extends Module>(model: M, options: CastModelOptions = {}): M {
-  const dtype = options.dtype ?? 'bfloat16';
-  if (!isFloatDType(dtype)) {
-    throw new DtypeError(
-      `castModel: dtype '${dtype}'; expected a floating dtype (bfloat16, float16, float32, float64)`,
-    );
+  options = checkOptions('castModel', options, CAST_MODEL_OPTIONS);
+  const dtype = checkDtype('castModel', options.dtype ?? 'bfloat16', { floating: true });
+  if (typeof (model as Partial<Module> | null)?.namedModules !== 'function') {
+    throw new MixprecError(`castModel: model is ${String(model)}; expected a Module`);
   }
   const named = model.namedModules();
   const terminal = selectLayers(named, options.fullPrecisionLayers ?? []);

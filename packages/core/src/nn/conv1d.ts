@@ -1,9 +1,11 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import type { DType } from '../dtype/dtypes.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import { fromArray, zeros } from '../tensor/creation.js';
 import { concat } from '../tensor/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { uniformParameter } from './init.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
@@ -18,6 +20,14 @@ export interface Conv1dOptions {
   /** Parameter dtype (default `getDefaultDtype()`). */
   readonly dtype?: DType;
 }
+
+const CONV1D_OPTIONS = optionSpec<Conv1dOptions>({
+  stride: 'any',
+  padding: 'any',
+  dilation: 'any',
+  bias: 'boolean',
+  dtype: 'any',
+});
 
 /**
  * 1-D convolution over `[B, C, T]`, like `torch.nn.Conv1d` (no groups): weight
@@ -40,6 +50,8 @@ export class Conv1d extends Module {
     options: Conv1dOptions = {},
   ) {
     super();
+    options = checkOptions('Conv1d', options, CONV1D_OPTIONS);
+    if (options.dtype !== undefined) checkDtype('Conv1d', options.dtype, { floating: true });
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
     this.dilation = options.dilation ?? 1;

@@ -1,6 +1,7 @@
 import { MixprecError } from '../errors/mixprec-error.js';
 import { fromArray } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { defaultGenerator, Random } from '../util/random.js';
 import { Module } from './module.js';
 
@@ -9,6 +10,8 @@ export interface DropoutOptions {
   /** Seed of this layer's own mask stream (default: drawn from the default generator). */
   readonly seed?: number;
 }
+
+const DROPOUT_OPTIONS = optionSpec<DropoutOptions>({ seed: 'integer' });
 
 /**
  * Zeroes each element with probability `p` in training and scales the rest by `1/(1-p)`;
@@ -24,7 +27,8 @@ export class Dropout extends Module {
     options: DropoutOptions = {},
   ) {
     super();
-    if (!(p >= 0 && p <= 1)) {
+    options = checkOptions('Dropout', options, DROPOUT_OPTIONS);
+    if (!(typeof p === 'number' && p >= 0 && p <= 1)) {
       throw new MixprecError(`Passed \`Dropout(${p})\`; expected a probability 0 <= p <= 1`);
     }
     this.#rng = new Random(options.seed ?? defaultGenerator().nextUint32());

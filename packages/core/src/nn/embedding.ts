@@ -1,5 +1,7 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import type { DType } from '../dtype/dtypes.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { normalParameter } from './init.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
@@ -9,6 +11,8 @@ export interface EmbeddingOptions {
   /** Parameter dtype (default `getDefaultDtype()`). */
   readonly dtype?: DType;
 }
+
+const EMBEDDING_OPTIONS = optionSpec<EmbeddingOptions>({ dtype: 'any' });
 
 /** A lookup table `[num, dim]` initialized from N(0, 1), like `torch.nn.Embedding`. */
 export class Embedding extends Module {
@@ -20,6 +24,8 @@ export class Embedding extends Module {
     options: EmbeddingOptions = {},
   ) {
     super();
+    options = checkOptions('Embedding', options, EMBEDDING_OPTIONS);
+    if (options.dtype !== undefined) checkDtype('Embedding', options.dtype, { floating: true });
     this.weight = normalParameter([numEmbeddings, embeddingDim], options.dtype);
   }
 

@@ -1,7 +1,9 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import type { DType } from '../dtype/dtypes.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { constantParameter } from './init.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
@@ -15,6 +17,12 @@ export interface LayerNormOptions {
   readonly dtype?: DType;
 }
 
+const LAYER_NORM_OPTIONS = optionSpec<LayerNormOptions>({
+  eps: 'number',
+  elementwiseAffine: 'boolean',
+  dtype: 'any',
+});
+
 /**
  * Normalizes over the trailing `normalizedShape` dims with the biased variance, like
  * `torch.nn.LayerNorm`: `(x - mean) / √(var + eps) · weight + bias`.
@@ -27,6 +35,8 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
+    options = checkOptions('LayerNorm', options, LAYER_NORM_OPTIONS);
+    if (options.dtype !== undefined) checkDtype('LayerNorm', options.dtype, { floating: true });
     this.normalizedShape =
       typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = options.eps ?? 1e-5;

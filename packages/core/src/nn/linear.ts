@@ -1,6 +1,8 @@
 import { linear } from '../autocast/linear.js';
+import { checkDtype } from '../dtype/check-dtype.js';
 import type { DType } from '../dtype/dtypes.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { uniformParameter } from './init.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
@@ -12,6 +14,8 @@ export interface LinearOptions {
   /** Parameter dtype (default `getDefaultDtype()`, so `withDefaultDtype` builds half models). */
   readonly dtype?: DType;
 }
+
+const LINEAR_OPTIONS = optionSpec<LinearOptions>({ bias: 'boolean', dtype: 'any' });
 
 /**
  * `y = x @ Wᵀ + b` over the last axis, like `torch.nn.Linear`: weight `[out, in]`, bias
@@ -27,6 +31,8 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
+    options = checkOptions('Linear', options, LINEAR_OPTIONS);
+    if (options.dtype !== undefined) checkDtype('Linear', options.dtype, { floating: true });
     // torch's kaiming_uniform_(a=√5) reduces to this bound; the bias uses the same one.
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = uniformParameter([outFeatures, inFeatures], bound, options.dtype);

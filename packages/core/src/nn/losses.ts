@@ -4,7 +4,8 @@ import { MixprecError } from '../errors/mixprec-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import { arange } from '../tensor/creation.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 
 /** How a per-element loss is reduced: mean (default), sum, or kept per element. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -29,6 +30,22 @@ export interface BceWithLogitsOptions {
   /** Weight of the positive term, broadcast against the logits (torch's `pos_weight`). */
   readonly posWeight?: Tensor;
 }
+
+const REDUCTION = {
+  expected: "'mean', 'sum' or 'none'",
+  test: (v: unknown) => v === 'mean' || v === 'sum' || v === 'none',
+};
+
+const CROSS_ENTROPY_OPTIONS = optionSpec<CrossEntropyOptions>({
+  ignoreIndex: 'integer',
+  labelSmoothing: 'number',
+  reduction: REDUCTION,
+});
+const MSE_OPTIONS = optionSpec<MseOptions>({ reduction: REDUCTION });
+const BCE_WITH_LOGITS_OPTIONS = optionSpec<BceWithLogitsOptions>({
+  reduction: REDUCTION,
+  posWeight: { expected: 'a Tensor', test: (v) => v instanceof Tensor },
+});
 
 // Shapes must match exactly: silently broadcasting [N, 1] against [N] is a classic bug.
 function sameShape(fn: string, name: string, input: Tensor, target: Tensor): void {
@@ -57,6 +74,7 @@ export function crossEntropy(
   labels: Tensor,
   options: CrossEntropyOptions = {},
 ): Tensor {
+  options = checkOptions('crossEntropy', options, CROSS_ENTROPY_OPTIONS);
   const ignoreIndex = options.ignoreIndex ?? -100;
   const eps = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? 'mean';
@@ -96,6 +114,7 @@ export function crossEntropy(
 
 /** Mean squared error `(input - target)²`, reduced. */
 export function mse(input: Tensor, target: Tensor, options: MseOptions = {}): Tensor {
+  options = checkOptions('mse', options, MSE_OPTIONS);
   sameShape('mse', 'target', input, target);
   const d = input.sub(target);
   return reduce('mse', d.mul(d), options.reduction ?? 'mean');
@@ -111,6 +130,7 @@ export function bceWithLogits(
   targets: Tensor,
   options: BceWithLogitsOptions = {},
 ): Tensor {
+  options = checkOptions('bceWithLogits', options, BCE_WITH_LOGITS_OPTIONS);
   sameShape('bceWithLogits', 'targets', logits, targets);
   const x = logits;
   const y = targets;

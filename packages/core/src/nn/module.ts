@@ -1,9 +1,10 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import { type DType, isFloatDType } from '../dtype/dtypes.js';
 import { CheckpointError } from '../errors/checkpoint-error.js';
-import { DtypeError } from '../errors/dtype-error.js';
 import { MixprecError } from '../errors/mixprec-error.js';
 import { formatShape } from '../graph/graph.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { Parameter } from './parameter.js';
 import { stateValue } from './state-value.js';
 
@@ -29,6 +30,13 @@ export interface BufferOptions {
   /** Whether `stateDict` includes it (default true). */
   readonly persistent?: boolean;
 }
+
+const CONVERT_OPTIONS = optionSpec<ConvertOptions>({ filter: 'function' });
+const LOAD_STATE_DICT_OPTIONS = optionSpec<LoadStateDictOptions>({
+  strict: 'boolean',
+  cast: 'boolean',
+});
+const BUFFER_OPTIONS = optionSpec<BufferOptions>({ persistent: 'boolean' });
 
 interface BufferEntry {
   tensor: Tensor;
@@ -64,6 +72,7 @@ export abstract class Module {
    * `to()` and `loadStateDict` replace the stored tensor, so a copy kept in a field goes stale.
    */
   registerBuffer(name: string, tensor: Tensor, options: BufferOptions = {}): Tensor {
+    options = checkOptions('registerBuffer', options, BUFFER_OPTIONS);
     if (name === '' || name.includes('.') || Object.hasOwn(this, name)) {
       throw new MixprecError(
         `registerBuffer: name '${name}'; expected a non-empty name without '.' that is not a field of ${this.constructor.name}`,
@@ -210,11 +219,8 @@ export abstract class Module {
    * bool tensors are never converted; `filter` narrows the set further.
    */
   to(dtype: DType, options: ConvertOptions = {}): this {
-    if (!isFloatDType(dtype)) {
-      throw new DtypeError(
-        `Module.to: dtype '${dtype}'; expected a floating dtype (float32, float16, bfloat16, float64)`,
-      );
-    }
+    checkDtype('Module.to', dtype, { floating: true });
+    options = checkOptions('Module.to', options, CONVERT_OPTIONS);
     for (const [name, slot] of this.#stateSlots(false)) {
       const t = slot.tensor;
       if (!isFloatDType(t.dtype) || t.dtype === dtype) continue;
@@ -247,6 +253,12 @@ export abstract class Module {
    * (optimizer steps update parameters in place).
    */
   loadStateDict(state: Record<string, Tensor>, options: LoadStateDictOptions = {}): this {
+    options = checkOptions('loadStateDict', options, LOAD_STATE_DICT_OPTIONS);
+    if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+      throw new CheckpointError(
+        `loadStateDict: state is ${state === null ? 'null' : typeof state}; expected an object of Tensors by dotted name (a stateDict())`,
+      );
+    }
     const strict = options.strict ?? true;
     const slots = new Map(this.#stateSlots(true));
     const problems: string[] = [];

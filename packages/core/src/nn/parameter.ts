@@ -1,9 +1,11 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import type { DType, StorageArray } from '../dtype/dtypes.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
 import { fromArray, type NestedArray } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 
 /** Options of `new Parameter(...)`. */
 export interface ParameterOptions {
@@ -14,6 +16,12 @@ export interface ParameterOptions {
   /** Shape for flat host data. */
   readonly shape?: readonly number[];
 }
+
+const PARAMETER_OPTIONS = optionSpec<ParameterOptions>({
+  requiresGrad: 'boolean',
+  dtype: 'any',
+  shape: 'array',
+});
 
 /**
  * A trainable leaf tensor owned by a `Module`. Modules find their parameters by walking their
@@ -36,6 +44,8 @@ export class Parameter extends Tensor {
     data: Tensor | NestedArray | ArrayLike<number> | StorageArray,
     options: ParameterOptions = {},
   ) {
+    options = checkOptions('Parameter', options, PARAMETER_OPTIONS);
+    if (options.dtype !== undefined) checkDtype('Parameter', options.dtype);
     const tensor =
       data instanceof Tensor
         ? data

@@ -7,7 +7,7 @@ import type { DType } from '../dtype/dtypes.js';
  * backend handles it.
  */
 
-/** Autocast categories (DESIGN.md): run in the autocast dtype, force fp32, promote to the widest input dtype, or leave alone. */
+/** Autocast categories (docs/precision.md#autocast-policy): run in the autocast dtype, force fp32, promote to the widest input dtype, or leave alone. */
 export type AutocastCategory = 'lowp' | 'fp32' | 'promote' | 'unchanged';
 
 /** Broad op families, so backends can build kernel tables from shared helpers. */

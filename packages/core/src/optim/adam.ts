@@ -1,4 +1,5 @@
 import { MixprecError } from '../errors/mixprec-error.js';
+import { checkOptionKeys, optionKeys } from '../util/check-option-keys.js';
 import { checkLr, checkRange, numberHyper } from './hyper-checks.js';
 import {
   definedOnly,
@@ -20,6 +21,22 @@ export type AdamHyper = {
 export type AdamOptions = Partial<AdamHyper> & {
   /** torch's AMSGrad variant: not supported; `true` throws. */
   readonly amsgrad?: boolean;
+};
+
+/** The constructor option keys of `Adam` and `AdamW` (torch's names). */
+const ADAM_OPTIONS = optionKeys<AdamOptions>({
+  lr: true,
+  betas: true,
+  eps: true,
+  weight_decay: true,
+  amsgrad: true,
+});
+
+/** Advice for torch keyword arguments spelled for another optimizer. */
+const ADAM_HINTS: Readonly<Record<string, string>> = {
+  momentum: "Adam's momentum is betas[0]",
+  beta1: 'pass betas: [beta1, beta2]',
+  beta2: 'pass betas: [beta1, beta2]',
 };
 
 /** The shared validation and request mapping of `Adam` (`adam`) and `AdamW` (`adamw`). */
@@ -53,8 +70,12 @@ export function adamSpec(name: string, algorithm: string): OptimizerSpec<AdamHyp
   };
 }
 
-/** Refuses torch options mixprec does not implement, instead of silently ignoring them. */
+/**
+ * Refuses unknown keys and torch options mixprec does not implement, instead of silently
+ * ignoring them.
+ */
 export function refuseAmsgrad(name: string, options: AdamOptions): Partial<AdamHyper> {
+  checkOptionKeys(name, options, ADAM_OPTIONS, { hints: ADAM_HINTS });
   const { amsgrad, ...hyper } = options;
   if (amsgrad === true) {
     throw new MixprecError(

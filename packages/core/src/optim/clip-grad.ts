@@ -3,6 +3,7 @@ import { full } from '../tensor/creation.js';
 import { binaryOp } from '../tensor/elementwise.js';
 import { concat } from '../tensor/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 
 /**
  * Gradient clipping as lazy graph ops (torch's `clip_grad_norm_` / `clip_grad_value_`). Nothing
@@ -15,6 +16,8 @@ export interface ClipGradNormOptions {
   /** The p of the p-norm: any p > 0, or `Infinity` for the max-abs norm (default 2). */
   readonly normType?: number;
 }
+
+const CLIP_GRAD_NORM_OPTIONS = optionSpec<ClipGradNormOptions>({ normType: 'number' });
 
 /** torch's guard against dividing by a zero norm. */
 const EPS = 1e-6;
@@ -58,7 +61,7 @@ export function clipGradNorm(
   maxNorm: number,
   options: ClipGradNormOptions = {},
 ): Tensor {
-  const p = options.normType ?? 2;
+  const p = checkOptions('clipGradNorm', options, CLIP_GRAD_NORM_OPTIONS).normType ?? 2;
   if (!(p > 0)) {
     throw new MixprecError(
       `clipGradNorm: normType ${p}; expected a number > 0 or Infinity (the max-abs norm)`,

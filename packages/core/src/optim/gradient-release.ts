@@ -3,6 +3,7 @@ import { MixprecError } from '../errors/mixprec-error.js';
 import { attachStorage, type ReleaseRequest, realizeNodes } from '../graph/realize.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import type { Optimizer } from './optimizer.js';
 
 /** Options of `enableGradientRelease`. */
@@ -15,6 +16,11 @@ export interface GradientReleaseOptions {
   /** Where the `step()` / `zeroGrad()` no-op warnings go (default `console.warn`). */
   readonly warn?: (message: string) => void;
 }
+
+const RELEASE_OPTIONS = optionSpec<GradientReleaseOptions>({
+  preStep: 'function',
+  warn: 'function',
+});
 
 /** Per optimizer: the active handle (read by `Optimizer.step` / `zeroGrad` to become no-ops). */
 const handles = new WeakMap<Optimizer, GradientReleaseHandle>();
@@ -144,6 +150,7 @@ export function enableGradientRelease(
   optimizer: Optimizer,
   options: GradientReleaseOptions = {},
 ): GradientReleaseHandle {
+  options = checkOptions('enableGradientRelease', options, RELEASE_OPTIONS);
   if (handles.has(optimizer)) {
     throw new MixprecError(
       `enableGradientRelease: ${optimizer.name} already has gradient release enabled; expected it once per optimizer (remove() the first handle)`,

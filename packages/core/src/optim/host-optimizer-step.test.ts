@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { readTestVectors } from '../__fixtures__/test-vectors.js';
 import { bf16BitsToF32, f64ToBf16Bits } from '../dtype/convert.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
@@ -25,10 +24,7 @@ interface GoldenCase {
   readonly steps: GoldenStep[];
 }
 
-// The package's own vectors when present, else the shared golden set.
-const local = fileURLToPath(new URL('../../vectors/optim.json', import.meta.url));
-const goldenPath = existsSync(local) ? local : '/work/shared/golden/optim.json';
-const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as { cases: GoldenCase[] };
+const golden = readTestVectors<{ cases: GoldenCase[] }>('optim.json');
 
 const fromHex = (hex: readonly string[]) =>
   new Float32Array(new Uint32Array(hex.map((h) => Number.parseInt(h, 16))).buffer);
@@ -56,7 +52,7 @@ function hyperOf(c: GoldenCase): Record<string, number | boolean> {
   return Array.isArray(betas) ? { ...out, beta1: betas[0], beta2: betas[1] } : out;
 }
 
-describe('hostOptimizerStep against golden/optim.json (torch 1.13)', () => {
+describe('hostOptimizerStep against vectors/optim.json (torch 1.13)', () => {
   it.each(golden.cases.map((c) => [c.name, c] as const))(
     '%s reproduces every recorded bit',
     (_name, c) => {

@@ -10,9 +10,10 @@ import { FLASH_RULES } from './flash/flash-rules.js';
  * Core's shared typed-array optimizer update (`Backend.optimizerStep` of every backend
  * without a fused kernel). The rules follow torch 1.13's single-tensor code operation by
  * operation, including where torch's CPU kernels round once for `x + a·y` (`add(alpha)`,
- * `addcmul`): see golden/optim.json "update_rule". Hyper-parameters are torch's names
- * (`lr`, `momentum`, `dampening`, `nesterov`, `weight_decay`, `beta1`, `beta2`, `eps`) and
- * state tensors torch's (`momentum_buffer`, `exp_avg`, `exp_avg_sq`).
+ * `addcmul`): see vectors/optim.json "update_rule" (docs/conformance-vectors.md#optimjson).
+ * Hyper-parameters are torch's names (`lr`, `momentum`, `dampening`, `nesterov`,
+ * `weight_decay`, `beta1`, `beta2`, `eps`) and state tensors torch's (`momentum_buffer`,
+ * `exp_avg`, `exp_avg_sq`).
  */
 
 /** Working arrays of an update: fp32, or float64 when the parameter is float64. */

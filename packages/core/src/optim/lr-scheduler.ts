@@ -1,4 +1,5 @@
 import { MixprecError } from '../errors/mixprec-error.js';
+import { checkOptions, describeValue, optionSpec } from '../util/check-option-keys.js';
 import type { Optimizer } from './optimizer.js';
 
 /**
@@ -28,6 +29,17 @@ export abstract class LRScheduler {
     readonly optimizer: Optimizer,
     lastEpoch = -1,
   ) {
+    const name = new.target.name;
+    if (!Array.isArray((optimizer as Partial<Optimizer> | undefined)?.paramGroups)) {
+      throw new MixprecError(
+        `${name}: optimizer is ${describeValue(optimizer)}; expected an Optimizer (its paramGroups get the schedule)`,
+      );
+    }
+    if (!Number.isInteger(lastEpoch) || lastEpoch < -1) {
+      throw new MixprecError(
+        `${name}: lastEpoch is ${describeValue(lastEpoch)}; expected an integer >= -1 (-1 to start)`,
+      );
+    }
     const groups = optimizer.paramGroups;
     if (lastEpoch === -1) {
       for (const g of groups) g.initial_lr ??= g.lr;
@@ -91,8 +103,29 @@ export abstract class LRScheduler {
 
 function checkSteps(name: string, what: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min)
-    throw new MixprecError(`${name}: ${what} is ${value}; expected an integer >= ${min}`);
+    throw new MixprecError(
+      `${name}: ${what} is ${describeValue(value)}; expected an integer >= ${min}`,
+    );
 }
+
+const isScheduler = {
+  expected: 'an LRScheduler (its lrAt gives the rates after the warm-up)',
+  test: (v: unknown) => typeof (v as Partial<LRScheduler>)?.lrAt === 'function',
+};
+
+const LINEAR_WARMUP_OPTIONS = optionSpec<LinearWarmupOptions>({
+  warmupSteps: 'any',
+  startFactor: 'number',
+  after: isScheduler,
+});
+
+const COSINE_ANNEALING_OPTIONS = optionSpec<CosineAnnealingOptions>({
+  tMax: 'any',
+  etaMin: 'number',
+  warmupSteps: 'any',
+});
+
+const STEP_LR_OPTIONS = optionSpec<StepLROptions>({ stepSize: 'any', gamma: 'number' });
 
 /** Options of `LinearWarmup`. */
 export interface LinearWarmupOptions {
@@ -118,11 +151,13 @@ export class LinearWarmup extends LRScheduler {
   readonly after: LRScheduler | undefined;
 
   constructor(optimizer: Optimizer, options: LinearWarmupOptions, lastEpoch = -1) {
-    super(optimizer, lastEpoch);
+    // Checked before super(), which records each group's initial_lr: a refused call changes nothing.
+    options = checkOptions('LinearWarmup', options, LINEAR_WARMUP_OPTIONS);
     checkSteps('LinearWarmup', 'warmupSteps', options.warmupSteps, 0);
     const s = options.startFactor ?? 0;
     if (!(s >= 0 && s <= 1))
       throw new MixprecError(`LinearWarmup: startFactor is ${s}; expected 0 <= startFactor <= 1`);
+    super(optimizer, lastEpoch);
     this.warmupSteps = options.warmupSteps;
     this.startFactor = s;
     this.after = options.after;
@@ -159,12 +194,13 @@ export class CosineAnnealing extends LRScheduler {
   readonly warmupSteps: number;
 
   constructor(optimizer: Optimizer, options: CosineAnnealingOptions, lastEpoch = -1) {
-    super(optimizer, lastEpoch);
+    options = checkOptions('CosineAnnealing', options, COSINE_ANNEALING_OPTIONS);
     checkSteps('CosineAnnealing', 'tMax', options.tMax, 1);
+    checkSteps('CosineAnnealing', 'warmupSteps', options.warmupSteps ?? 0, 0);
+    super(optimizer, lastEpoch);
     this.tMax = options.tMax;
     this.etaMin = options.etaMin ?? 0;
     this.warmupSteps = options.warmupSteps ?? 0;
-    checkSteps('CosineAnnealing', 'warmupSteps', this.warmupSteps, 0);
     this.start();
   }
 
@@ -190,8 +226,9 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, options: StepLROptions, lastEpoch = -1) {
-    super(optimizer, lastEpoch);
+    options = checkOptions('StepLR', options, STEP_LR_OPTIONS);
     checkSteps('StepLR', 'stepSize', options.stepSize, 1);
+    super(optimizer, lastEpoch);
     this.stepSize = options.stepSize;
     this.gamma = options.gamma ?? 0.1;
     this.start();

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { readTestVectors } from '../__fixtures__/test-vectors.js';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { MixprecError } from '../errors/mixprec-error.js';
@@ -19,9 +18,7 @@ interface GoldenCase {
   readonly steps: Array<{ grad: string[]; param: string[]; [state: string]: unknown }>;
 }
 
-const golden = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../vectors/optim.json', import.meta.url)), 'utf8'),
-) as { cases: GoldenCase[] };
+const golden = readTestVectors<{ cases: GoldenCase[] }>('optim.json');
 const byName = (name: string) => golden.cases.find((c) => c.name === name)!;
 
 const fromHex = (hex: readonly string[]) =>
@@ -59,7 +56,7 @@ async function feed(opt: Optimizer, p: Tensor, c: GoldenCase, t: number): Promis
   opt.zeroGrad();
 }
 
-describe('optimizers through the public classes reproduce golden/optim.json', () => {
+describe('optimizers through the public classes reproduce vectors/optim.json', () => {
   it.each(Object.keys(STATE))('%s: every param and state bit for 10 steps', async (name) => {
     const backend = createReferenceBackend();
     const c = byName(name);

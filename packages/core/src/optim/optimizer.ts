@@ -6,6 +6,7 @@ import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
 import { realize, Tensor } from '../tensor/tensor.js';
+import { checkOptionKeys, checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { releaseWarningOf } from './gradient-release.js';
 import {
   checkStateDict,
@@ -71,6 +72,8 @@ function layoutOf<H>(
   const like = { dtype: p.dtype as DType, shape: p.shape };
   return spec.stateNames(group).map((name) => ({ name, ...like }));
 }
+
+const ZERO_GRAD_OPTIONS = optionSpec<{ dispose?: boolean }>({ dispose: 'boolean' });
 
 /** Drops keys whose value is `undefined`, so `{ lr: undefined }` keeps the default. */
 export function definedOnly<T extends object>(values: T): Partial<T> {
@@ -147,6 +150,20 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
     if (typeof input !== 'object' || input === null || !('params' in input)) {
       throw new MixprecError(`${name}: ${at} is ${String(input)}; expected { params, ...hyper }`);
     }
+    // A key the optimizer does not know (e.g. camelCase `weightDecay` for `weight_decay`)
+    // would be stored and never read.
+    checkOptionKeys(
+      `${name}: ${at}`,
+      input,
+      ['params', 'initial_lr', ...Object.keys(this.defaults)],
+      {
+        noun: 'key',
+      },
+    );
+    if (typeof input.params !== 'object' || input.params === null)
+      throw new MixprecError(
+        `${name}: ${at} params is ${String(input.params)}; expected a Tensor or an iterable of Tensors`,
+      );
     const params = input.params instanceof Tensor ? [input.params] : [...input.params];
     if (params.length === 0) throw new MixprecError(`${name}: ${at} has no params; expected some`);
     params.forEach((p, i) => {
@@ -300,6 +317,7 @@ export class Optimizer<H extends { lr: number } = { lr: number }> {
    * A warning no-op while gradient release is active (gradients are freed as they are used).
    */
   zeroGrad(options: { dispose?: boolean } = {}): void {
+    checkOptions(`${this.#spec.name}.zeroGrad`, options, ZERO_GRAD_OPTIONS);
     const warn = releaseWarningOf(this);
     if (warn !== undefined) {
       warn(

@@ -1,4 +1,5 @@
 import { MixprecError } from '../errors/mixprec-error.js';
+import { checkOptionKeys, optionKeys } from '../util/check-option-keys.js';
 import { booleanHyper, checkLr, checkRange, numberHyper } from './hyper-checks.js';
 import { definedOnly, Optimizer, type OptimizerSpec, type ParamsInput } from './optimizer.js';
 
@@ -18,6 +19,15 @@ export const SGD_DEFAULTS: Readonly<SGDHyper> = Object.freeze({
   dampening: 0,
   weight_decay: 0,
   nesterov: false,
+});
+
+/** The constructor's option keys (torch's names). */
+const SGD_OPTIONS = optionKeys<SGDHyper>({
+  lr: true,
+  momentum: true,
+  dampening: true,
+  weight_decay: true,
+  nesterov: true,
 });
 
 const SPEC: OptimizerSpec<SGDHyper> = {
@@ -59,6 +69,7 @@ const SPEC: OptimizerSpec<SGDHyper> = {
  */
 export class SGD extends Optimizer<SGDHyper> {
   constructor(params: ParamsInput<SGDHyper>, options: Partial<SGDHyper> = {}) {
+    checkOptionKeys('SGD', options, SGD_OPTIONS);
     super(params, { ...SGD_DEFAULTS, ...definedOnly(options) }, SPEC);
   }
 }

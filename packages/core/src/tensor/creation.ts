@@ -1,3 +1,4 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import { castStorage } from '../dtype/convert.js';
 import {
   allocStorage,
@@ -8,9 +9,16 @@ import {
   type StorageArray,
 } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
+import { OptionsError } from '../errors/options-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { formatShape, shapeSize } from '../graph/graph.js';
 import { LazyNode } from '../graph/node.js';
+import {
+  checkOptions,
+  describeValue,
+  type OptionSpec,
+  optionSpec,
+} from '../util/check-option-keys.js';
 import { Random } from '../util/random.js';
 import { getDefaultDtype } from './default-dtype.js';
 import { Tensor } from './tensor.js';
@@ -19,6 +27,21 @@ import { Tensor } from './tensor.js';
 export interface CreationOptions {
   /** Element dtype; floating creators default to `getDefaultDtype()` (float32). */
   readonly dtype?: DType;
+}
+
+const CREATION_OPTIONS = optionSpec<CreationOptions>({ dtype: 'any' });
+
+/**
+ * Checks a creation function's options up front: only known keys, and a dtype that exists
+ * (`DtypeError` with the accepted names and the closest one otherwise). Returns the dtype given.
+ */
+function optionDtype<T extends CreationOptions>(
+  fn: string,
+  options: T | undefined,
+  spec: OptionSpec<T>,
+): DType | undefined {
+  const { dtype } = checkOptions(fn, options, spec);
+  return dtype === undefined ? undefined : checkDtype(fn, dtype);
 }
 
 /** A nested array of numbers or booleans (any depth). */
@@ -46,18 +69,20 @@ export function full(
   value: number,
   options: CreationOptions = {},
 ): Tensor {
+  const dtype = optionDtype('full', options, CREATION_OPTIONS) ?? getDefaultDtype();
   const s = checkShape('full', shape);
-  const dtype = options.dtype ?? getDefaultDtype();
   return new Tensor(new LazyNode('full', [], { value }, s, dtype));
 }
 
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  optionDtype('zeros', options, CREATION_OPTIONS);
   return full(shape, 0, options);
 }
 
 /** A tensor of ones. */
 export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  optionDtype('ones', options, CREATION_OPTIONS);
   return full(shape, 1, options);
 }
 
@@ -71,6 +96,7 @@ export function arange(
   step = 1,
   options: CreationOptions = {},
 ): Tensor {
+  const given = optionDtype('arange', options, CREATION_OPTIONS);
   const [from, to] = stop === undefined ? [0, start] : [start, stop];
   if (!(step !== 0 && Number.isFinite(step) && Number.isFinite(from) && Number.isFinite(to))) {
     throw new ShapeMismatchError(
@@ -79,7 +105,7 @@ export function arange(
   }
   const n = Math.max(0, Math.ceil((to - from) / step));
   const allInt = [from, to, step].every(Number.isInteger);
-  const dtype = options.dtype ?? (allInt ? 'int32' : getDefaultDtype());
+  const dtype = given ?? (allInt ? 'int32' : getDefaultDtype());
   return new Tensor(new LazyNode('arange', [], { start: from, step }, [n], dtype));
 }
 
@@ -120,6 +146,14 @@ const TYPED_DTYPE: ReadonlyArray<[new (n: number) => StorageArray, DType]> = [
   [Uint8Array, 'uint8'],
 ];
 
+/** Options of `fromArray`. */
+export interface FromArrayOptions extends CreationOptions {
+  /** Shape for flat host data (default: the nested array's shape, or `[length]`). */
+  readonly shape?: readonly number[];
+}
+
+const FROM_ARRAY_OPTIONS = optionSpec<FromArrayOptions>({ dtype: 'any', shape: 'array' });
+
 /**
  * A tensor from host values (copied). Accepts nested arrays, flat arrays with `shape`, or
  * typed arrays. Numbers are rounded to `dtype` (round-to-nearest-even for halves). A
@@ -127,8 +161,9 @@ const TYPED_DTYPE: ReadonlyArray<[new (n: number) => StorageArray, DType]> = [
  */
 export function fromArray(
   data: NestedArray | ArrayLike<number> | StorageArray,
-  options: CreationOptions & { readonly shape?: readonly number[] } = {},
+  options: FromArrayOptions = {},
 ): Tensor {
+  optionDtype('fromArray', options, FROM_ARRAY_OPTIONS);
   let values: StorageArray;
   let from: DType;
   let shape: readonly number[];
@@ -180,16 +215,33 @@ export interface RandomOptions extends CreationOptions {
   readonly seed: number;
 }
 
+const RANDOM_OPTIONS = optionSpec<RandomOptions>({ dtype: 'any', seed: 'any' });
+
 function randomTensor(
   fn: string,
   shape: readonly number[],
   options: RandomOptions,
   draw: (r: Random) => number,
 ): Tensor {
+  if (options === undefined) {
+    throw new OptionsError(
+      `${fn}: options are missing; expected { seed } (an integer: the same seed gives the same values on every backend)`,
+      { where: fn, accepted: Object.keys(RANDOM_OPTIONS) },
+    );
+  }
+  const given = optionDtype(fn, options, RANDOM_OPTIONS);
+  if (!Number.isInteger(options.seed)) {
+    throw new OptionsError(
+      `${fn}: option 'seed' is ${describeValue(options.seed)}; expected an integer (the same seed gives the same values on every backend)`,
+      { where: fn },
+    );
+  }
   const s = checkShape(fn, shape);
-  const dtype = options.dtype ?? getDefaultDtype();
+  const dtype = given ?? getDefaultDtype();
   if (!DTYPES[dtype].isFloat)
-    throw new DtypeError(`${fn}: dtype ${dtype}; expected a floating dtype`);
+    throw new DtypeError(
+      `${fn}: dtype '${dtype}' is not a floating dtype; expected one of float32, float16, bfloat16, float64`,
+    );
   const rng = new Random(options.seed);
   const values = allocStorage('float64', shapeSize(s));
   for (let i = 0; i < values.length; i++) values[i] = draw(rng);

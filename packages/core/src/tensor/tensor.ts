@@ -7,6 +7,7 @@ import { floatDtypeFor } from '../dtype/promotion.js';
 import { shapeSize } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
 import { disposeNode, realizeNodes } from '../graph/realize.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { gatherOp, matmulOp, normalizeOp, reduceOp } from './compute-ops.js';
 import {
   binaryOp,
@@ -21,6 +22,10 @@ import { record } from './record.js';
 import { expand, reshape, slice, transpose } from './shape-ops.js';
 
 /** Host values of a tensor: half dtypes widen to `Float32Array`; other dtypes come as their storage array. */
+const GELU_OPTIONS = optionSpec<{ approximate?: 'none' | 'tanh' }>({
+  approximate: { expected: "'none' or 'tanh'", test: (v) => v === 'none' || v === 'tanh' },
+});
+
 export type TensorData =
   | Float32Array
   | Float64Array
@@ -147,6 +152,7 @@ export class Tensor {
   }
   /** GELU: exact erf form by default, `{ approximate: 'tanh' }` for the tanh form. */
   gelu(options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+    checkOptions('Tensor.gelu', options, GELU_OPTIONS);
     const x = castTo(this, floatDtypeFor(this.dtype));
     return record('gelu', { approximate: options.approximate ?? 'none' }, [x]);
   }

@@ -1,3 +1,4 @@
+import { assertJsonData } from '../checkpoint/assert-json-data.js';
 import type { CheckpointMetadata } from '../checkpoint/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../errors/checkpoint-error.js';
@@ -10,18 +11,115 @@ import type {
 } from '../optim/optimizer-state.js';
 import { fromArray } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import {
+  checkOptions,
+  checkOptionValue,
+  describeValue,
+  type OptionCheck,
+  optionSpec,
+} from '../util/check-option-keys.js';
 import { CORE_VERSION } from '../version.js';
 import type { Trainer } from './trainer.js';
 import type { SchedulerLike, TrainerState } from './trainer-types.js';
 
-/** The pieces of a run a checkpoint captures. */
+/**
+ * The pieces of a run a checkpoint captures; pass the same kind of object to
+ * `saveTrainerCheckpoint` and `loadTrainerCheckpoint`. Any other key is refused.
+ */
 export interface TrainerCheckpointParts {
+  /**
+   * Required. The `Trainer` of the run: its position (`state`: global step, epoch, batch in
+   * epoch) and its precision plugin (precision string and state, e.g. the loss scale) are
+   * saved; on load the precision must match and the position is restored into it.
+   */
   readonly trainer: Trainer;
+  /**
+   * Required. The model: parameters and persistent buffers (`model.<name>` tensors) and the
+   * RNG streams of modules that have one (`Dropout`).
+   */
   readonly model: Module;
+  /**
+   * Required. The optimizer: state tensors (`optimizer.<index>.<name>`), per-parameter step
+   * counts and param groups.
+   */
   readonly optimizer: Optimizer;
+  /**
+   * The LR scheduler, if the run has one (its `stateDict()`). Save and load must agree: loading
+   * a checkpoint that holds scheduler state without this part, or with it from a checkpoint
+   * saved without one, is refused.
+   */
   readonly scheduler?: SchedulerLike;
-  /** The run's configuration (JSON data), stored for reference and checked by callers on resume. */
+  /**
+   * The run's configuration (JSON data), stored in `checkpoint.json` for reference. Load does
+   * not read it: compare the returned metadata's `config` yourself if resuming needs the same.
+   */
   readonly config?: unknown;
+}
+
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'object' &&
+    v !== null &&
+    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+/** What each part must be (duck-typed: another copy of core has other classes). */
+const PART_KINDS: Readonly<Record<keyof TrainerCheckpointParts, OptionCheck>> = {
+  trainer: {
+    expected: "the run's Trainer (its state and precisionPlugin are saved)",
+    test: (v) =>
+      typeof (v as Trainer | null)?.state?.globalStep === 'number' &&
+      hasMethods('stateDict', 'loadStateDict')((v as Trainer).precisionPlugin),
+  },
+  model: {
+    expected: 'a Module (stateDict, loadStateDict, namedModules)',
+    test: hasMethods('stateDict', 'loadStateDict', 'namedModules'),
+  },
+  optimizer: {
+    expected: 'an Optimizer (stateDict, loadStateDict, paramGroups)',
+    test: (v) =>
+      hasMethods('stateDict', 'loadStateDict')(v) && Array.isArray((v as Optimizer).paramGroups),
+  },
+  scheduler: {
+    expected: 'an LR scheduler (step, stateDict, loadStateDict)',
+    test: hasMethods('step', 'stateDict', 'loadStateDict'),
+  },
+  config: { expected: 'JSON data', test: () => true },
+};
+
+const PARTS = optionSpec<TrainerCheckpointParts>(PART_KINDS);
+const REQUIRED = ['trainer', 'model', 'optimizer'] as const;
+const asCheckpointError = (message: string) => new CheckpointError(message);
+
+/**
+ * Checks `dir` and `parts` before anything is read or written.
+ * @throws CheckpointError naming the part and what was expected.
+ */
+function checkParts(where: string, dir: unknown, parts: TrainerCheckpointParts): void {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new CheckpointError(
+      `${where}: dir is ${describeValue(dir)}; expected the checkpoint directory's path`,
+    );
+  }
+  const settings = { noun: 'part', subject: 'parts', makeError: asCheckpointError };
+  if (parts === undefined) {
+    throw new CheckpointError(
+      `${where}: parts is undefined; expected { trainer, model, optimizer, scheduler?, config? }`,
+    );
+  }
+  checkOptions(where, parts, PARTS, settings);
+  for (const part of REQUIRED) {
+    const expected = `${PART_KINDS[part].expected}; it is required`;
+    checkOptionValue(
+      where,
+      part,
+      undefined,
+      parts[part] !== undefined,
+      expected,
+      'part',
+      asCheckpointError,
+    );
+  }
 }
 
 /** A module with its own random stream (e.g. `Dropout`). */
@@ -35,15 +133,22 @@ const hasRandomState = (m: unknown): m is RandomStateful =>
   typeof (m as RandomStateful).setState === 'function';
 
 /**
+ * Writes a resumable checkpoint of a run into `dir`. `parts` (see `TrainerCheckpointParts`):
+ * `trainer`, `model` and `optimizer` are required; `scheduler` and `config` are optional.
  * Saves model parameters and buffers (`model.<name>`), optimizer state tensors
  * (`optimizer.<index>.<name>`) and, in `checkpoint.json`, the trainer position, optimizer
  * groups and step counts, scheduler, precision plugin and module RNG states, the config and
  * the core version. Resuming from it continues bit-identically.
+ * @throws CheckpointError for a missing, unknown or wrong part, or a non-JSON `config`, before
+ *   anything is written.
  */
 export async function saveTrainerCheckpoint(
   dir: string,
   parts: TrainerCheckpointParts,
 ): Promise<void> {
+  checkParts('saveTrainerCheckpoint', dir, parts);
+  if (parts.config !== undefined)
+    assertJsonData(parts.config, 'config', `saveTrainerCheckpoint(${JSON.stringify(dir)})`);
   const tensors: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(parts.model.stateDict())) tensors[`model.${name}`] = t;
   const sd = parts.optimizer.stateDict();
@@ -73,11 +178,18 @@ export async function saveTrainerCheckpoint(
   await saveCheckpoint(dir, { tensors, metadata });
 }
 
-/** Restores everything `saveTrainerCheckpoint` wrote; returns the checkpoint metadata. */
+/**
+ * Restores everything `saveTrainerCheckpoint` wrote into `parts` (see `TrainerCheckpointParts`:
+ * `trainer`, `model` and `optimizer` are required, `scheduler` exactly when the checkpoint was
+ * saved with one); returns the checkpoint metadata (with the saved `config`).
+ * @throws CheckpointError for a missing, unknown or wrong part (before reading anything), or a
+ *   checkpoint that is corrupt or does not fit the parts.
+ */
 export async function loadTrainerCheckpoint(
   dir: string,
   parts: TrainerCheckpointParts,
 ): Promise<CheckpointMetadata> {
+  checkParts('loadTrainerCheckpoint', dir, parts);
   const { tensors, metadata } = await loadCheckpoint(dir);
   const file = `${dir}/checkpoint.json`;
   const plugin = metadata.plugin as
@@ -86,6 +198,17 @@ export async function loadTrainerCheckpoint(
   if (plugin?.precision !== parts.trainer.precision) {
     throw new CheckpointError(
       `${file}: written with precision '${plugin?.precision}'; this run uses '${parts.trainer.precision}' (resume with the same precision)`,
+    );
+  }
+  const savedScheduler = metadata.scheduler !== undefined && metadata.scheduler !== null;
+  if (savedScheduler && parts.scheduler === undefined) {
+    throw new CheckpointError(
+      `${file}: holds LR scheduler state but no 'scheduler' part was given; expected the run's scheduler (without it the schedule would restart from the base rate)`,
+    );
+  }
+  if (!savedScheduler && parts.scheduler !== undefined) {
+    throw new CheckpointError(
+      `${file}: holds no LR scheduler state (saved without a 'scheduler' part) but a 'scheduler' part was given; expected no scheduler, or a checkpoint saved with one`,
     );
   }
   const model: Record<string, Tensor> = {};
@@ -115,8 +238,7 @@ export async function loadTrainerCheckpoint(
   }
   const sd: OptimizerStateDict = { state, param_groups: saved.param_groups };
   await parts.optimizer.loadStateDict(sd);
-  if (metadata.scheduler && parts.scheduler)
-    parts.scheduler.loadStateDict(metadata.scheduler as never);
+  if (savedScheduler) parts.scheduler?.loadStateDict(metadata.scheduler as never);
   parts.trainer.precisionPlugin.loadStateDict(plugin.state ?? {});
   const rng = (metadata.moduleRng ?? {}) as Record<string, number[]>;
   for (const [name, m] of parts.model.namedModules())

@@ -5,6 +5,16 @@ import type { Module } from '../nn/module.js';
 import { BasePrecision } from '../precision/base-precision.js';
 import type { PrecisionPlugin } from '../precision/precision-plugin.js';
 import { realize, type Tensor } from '../tensor/tensor.js';
+import {
+  checkOptionKeys,
+  checkOptions,
+  checkOptionValue,
+  describeValue,
+  type OptionKind,
+  type OptionSpec,
+  optionKeys,
+  optionSpec,
+} from '../util/check-option-keys.js';
 import { trainStep } from './train-step.js';
 import type {
   FitArgs,
@@ -29,10 +39,127 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 0) {
-    throw new MixprecError(`Trainer: ${name} is ${value}; expected a non-negative integer`);
+    throw new MixprecError(
+      `Trainer: ${name} is ${describeValue(value)}; expected a non-negative integer`,
+    );
   }
   return v;
 }
+
+const isPrecisionPlugin = (p: unknown): boolean =>
+  typeof p === 'object' &&
+  p !== null &&
+  typeof (p as PrecisionPlugin).precision === 'string' &&
+  typeof (p as PrecisionPlugin).convertModule === 'function' &&
+  typeof (p as PrecisionPlugin).optimizerStep === 'function';
+
+const hasMethods =
+  (...names: string[]) =>
+  (value: unknown): boolean =>
+    typeof value === 'object' &&
+    value !== null &&
+    names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
+
+/** The keys of `TrainerOptions` and what each value must be (ranges are checked below). */
+const TRAINER_OPTIONS = optionSpec<TrainerOptions>({
+  precision: {
+    expected:
+      "a PrecisionPlugin object (precision strings are @mixprec/precision's: createPrecisionPlugin('bf16-mixed'))",
+    test: isPrecisionPlugin,
+  },
+  backend: { expected: 'a Backend (e.g. await getBackend())', test: hasMethods('run', 'upload') },
+  maxSteps: 'any',
+  maxEpochs: 'any',
+  accumulateGradBatches: 'any',
+  gradientClipVal: 'any',
+  gradientClipAlgorithm: 'any',
+  valCheckInterval: 'any',
+  scheduler: {
+    expected: 'a scheduler with step(), stateDict() and loadStateDict() (e.g. a CosineAnnealing)',
+    test: hasMethods('step', 'stateDict', 'loadStateDict'),
+  },
+  callbacks: 'array',
+});
+
+const CALLBACK_HOOKS = optionKeys<TrainerCallbacks>({
+  onFitStart: true,
+  onTrainStepEnd: true,
+  onValidationEnd: true,
+  onFitEnd: true,
+});
+
+/**
+ * Checks one callback object: an object whose `on*` members (own or inherited) are known
+ * hooks, so `onStepEnd` is refused instead of never being called. Other members (state) pass.
+ */
+function checkCallback(cb: unknown, i: number): void {
+  const where = `Trainer: callbacks[${i}]`;
+  checkOptionValue(
+    'Trainer',
+    `callbacks[${i}]`,
+    cb,
+    typeof cb === 'object' && cb !== null,
+    `an object of hooks (${CALLBACK_HOOKS.join(', ')})`,
+  );
+  const names = new Set<string>();
+  for (
+    let o = cb as object | null;
+    o !== null && o !== Object.prototype;
+    o = Object.getPrototypeOf(o)
+  )
+    for (const name of Object.getOwnPropertyNames(o)) if (/^on[A-Z]/.test(name)) names.add(name);
+  const hooks = [...names];
+  checkOptionKeys(where, Object.fromEntries(hooks.map((h) => [h, true])), CALLBACK_HOOKS, {
+    noun: 'hook',
+  });
+  for (const hook of hooks) {
+    const value = (cb as Record<string, unknown>)[hook];
+    checkOptionValue(
+      where,
+      hook,
+      value,
+      value === undefined || typeof value === 'function',
+      'a function',
+      'hook',
+    );
+  }
+}
+
+const FIT_ARGS = optionSpec<FitArgs<unknown>>({
+  model: { expected: 'a Module', test: hasMethods('forward', 'parameters') },
+  optimizer: { expected: 'an Optimizer', test: hasMethods('step', 'zeroGrad', 'stateDict') },
+  step: 'function',
+  trainData: 'function',
+  valData: 'function',
+});
+
+const { trainData: _t, valData: _v, ...STEP_ARGS } = FIT_ARGS;
+
+/** Advice for keys people carry over from other trainers' configs. */
+const TRAINER_HINTS: Readonly<Record<string, string>> = {
+  plugins:
+    "mixprec's Trainer takes one precision plugin as 'precision'; resolveTrainerCfg's plugins[0] is that plugin",
+  devices: "pick the device with 'backend'",
+  accelerator: "pick the device with 'backend'",
+};
+
+/** Checks an arguments object: known keys, each present and of its kind (`valData` optional). */
+function checkArgs<T extends object>(where: string, args: T, spec: OptionSpec<T>): void {
+  checkOptions(where, args, spec, { subject: 'args', noun: 'argument' });
+  for (const key of Object.keys(spec))
+    if (key !== 'valData' && (args as Record<string, unknown>)[key] === undefined)
+      checkOptionValue(
+        where,
+        key,
+        undefined,
+        false,
+        checkOfKind(spec[key as keyof typeof spec]),
+        'argument',
+      );
+}
+
+const checkOfKind = (kind: OptionKind): string =>
+  typeof kind === 'string' ? (kind === 'function' ? 'a function' : kind) : kind.expected;
 
 /**
  * Fits a model: batches → precision plugin → one backend run per optimizer step (forward,
@@ -51,6 +178,8 @@ export class Trainer implements TrainerStateView {
   private skipped = 0;
 
   constructor(readonly options: TrainerOptions = {}) {
+    checkOptions('Trainer', options, TRAINER_OPTIONS, { hints: TRAINER_HINTS });
+    (options.callbacks ?? []).forEach(checkCallback);
     this.precisionPlugin = options.precision ?? new BasePrecision();
     this.maxSteps = positiveInt('maxSteps', options.maxSteps, Number.MAX_SAFE_INTEGER);
     this.maxEpochs = positiveInt('maxEpochs', options.maxEpochs, Number.MAX_SAFE_INTEGER);
@@ -64,8 +193,10 @@ export class Trainer implements TrainerStateView {
       throw new MixprecError('Trainer: accumulateGradBatches is 0; expected >= 1');
     this.valInterval = positiveInt('valCheckInterval', options.valCheckInterval, 0);
     const clip = options.gradientClipVal ?? 0;
-    if (!(Number.isFinite(clip) && clip >= 0)) {
-      throw new MixprecError(`Trainer: gradientClipVal is ${clip}; expected a finite number >= 0`);
+    if (!(typeof clip === 'number' && Number.isFinite(clip) && clip >= 0)) {
+      throw new MixprecError(
+        `Trainer: gradientClipVal is ${describeValue(clip)}; expected a finite number >= 0`,
+      );
     }
     const algorithm = options.gradientClipAlgorithm ?? 'norm';
     if (algorithm !== 'norm' && algorithm !== 'value') {
@@ -96,6 +227,22 @@ export class Trainer implements TrainerStateView {
 
   /** One optimizer step over `batches` (micro-batches), for custom loops. */
   async step<B>(
+    args: Omit<FitArgs<B>, 'trainData' | 'valData'>,
+    batches: readonly B[],
+  ): Promise<TrainStepResult> {
+    checkArgs('Trainer.step', args, STEP_ARGS);
+    checkOptionValue(
+      'Trainer.step',
+      'batches',
+      batches,
+      Array.isArray(batches) && batches.length > 0,
+      'a non-empty array of micro-batches',
+      'argument',
+    );
+    return this.#step(args, batches);
+  }
+
+  async #step<B>(
     args: Omit<FitArgs<B>, 'trainData' | 'valData'>,
     batches: readonly B[],
   ): Promise<TrainStepResult> {
@@ -161,6 +308,7 @@ export class Trainer implements TrainerStateView {
    * `loadTrainerCheckpoint`): batches already consumed in the current epoch are skipped.
    */
   async fit<B>(args: FitArgs<B>): Promise<FitSummary> {
+    checkArgs('Trainer.fit', args, FIT_ARGS);
     const started = performance.now();
     const model = await this.setup(args.model);
     const fitArgs = { ...args, model };
@@ -179,7 +327,7 @@ export class Trainer implements TrainerStateView {
         if (index++ < this.state.batchInEpoch) continue;
         pending.push(batch);
         if (pending.length < this.accumulate) continue;
-        lastTrain = await this.step(fitArgs, pending);
+        lastTrain = await this.#step(fitArgs, pending);
         samples += lastTrain.samples;
         this.state.batchInEpoch += pending.length;
         pending = [];

@@ -1,3 +1,5 @@
+import { MixprecError } from '../errors/mixprec-error.js';
+
 /**
  * A small seeded generator (xoshiro128**, seeded through splitmix32): the same seed gives
  * the same tensors on every backend because core generates them on the host.
@@ -6,7 +8,10 @@ export class Random {
   private s: Uint32Array;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new TypeError(`Random: seed ${seed}; expected an integer`);
+    if (!Number.isInteger(seed))
+      throw new MixprecError(
+        `Random: seed is ${JSON.stringify(seed) ?? String(seed)}; expected an integer`,
+      );
     this.s = new Uint32Array(4);
     let x = seed >>> 0;
     for (let i = 0; i < 4; i++) {
@@ -55,8 +60,10 @@ export class Random {
 
   /** Restores a state from `getState`. */
   setState(state: readonly number[]): void {
-    if (state.length !== 4)
-      throw new TypeError(`Random.setState: got ${state.length} words; expected 4`);
+    if (!Array.isArray(state) || state.length !== 4 || !state.every(Number.isInteger))
+      throw new MixprecError(
+        `Random.setState: got ${Array.isArray(state) ? `${state.length} words` : String(state)}; expected 4 integer words from getState()`,
+      );
     this.s = Uint32Array.from(state);
   }
 }

@@ -15,6 +15,7 @@
  * is rounded exactly once, at the final store.
  */
 import { ShapeMismatchError } from '../../errors/index.js';
+import { checkOptions, optionSpec } from '../../util/check-option-keys.js';
 
 /** Typed arrays gemm reads and writes. */
 export type GemmArray = Float32Array | Float64Array;
@@ -34,6 +35,14 @@ export interface BatchedGemmOptions extends GemmOptions {
   /** Element stride of B per batch dim; 0 broadcasts B along that dim. Default: contiguous. */
   bBatchStrides?: readonly number[];
 }
+
+const GEMM_OPTIONS = optionSpec<GemmOptions>({ transA: 'boolean', transB: 'boolean' });
+const BATCHED_GEMM_OPTIONS = optionSpec<BatchedGemmOptions>({
+  transA: 'boolean',
+  transB: 'boolean',
+  aBatchStrides: 'array',
+  bBatchStrides: 'array',
+});
 
 const MR = 3;
 const NR = 4;
@@ -234,6 +243,7 @@ export function gemm(
   N: number,
   opts?: GemmOptions,
 ): void {
+  if (opts !== undefined) checkOptions('gemm', opts, GEMM_OPTIONS);
   checkDims(M, K, N);
   checkSpan('A', a, aOffset, M * K);
   checkSpan('B', b, bOffset, K * N);
@@ -275,6 +285,7 @@ export function batchedGemm(
   N: number,
   opts?: BatchedGemmOptions,
 ): void {
+  if (opts !== undefined) checkOptions('batchedGemm', opts, BATCHED_GEMM_OPTIONS);
   checkDims(M, K, N);
   const rank = batchShape.length;
   let count = 1;

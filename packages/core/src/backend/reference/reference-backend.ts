@@ -6,6 +6,7 @@ import { ShapeMismatchError } from '../../errors/shape-mismatch-error.js';
 import { formatShape, type Graph } from '../../graph/graph.js';
 import { inferNode } from '../../ops/infer.js';
 import { hostOptimizerStepOn } from '../../optim/host-optimizer-step.js';
+import { checkOptions, optionSpec } from '../../util/check-option-keys.js';
 import type { Backend, BackendCapabilities, DTypeSupport, Storage } from '../backend.js';
 import { checkUpload } from '../check-upload.js';
 import { type GraphPlan, planGraph, planReleases } from './graph-plan.js';
@@ -19,6 +20,8 @@ export interface ReferenceBackendOptions {
   /** Registry name and `Storage.backend` of the instance (default `'reference'`). */
   readonly name?: string;
 }
+
+const REFERENCE_BACKEND_OPTIONS = optionSpec<ReferenceBackendOptions>({ name: 'string' });
 
 /** Counters of a reference backend, for tests and the conformance suite. */
 export interface ReferenceRunStats {
@@ -53,6 +56,7 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
  * with `Object.create(backend)` or a Proxy (test spies, the registry) keep working.
  */
 export function createReferenceBackend(options: ReferenceBackendOptions = {}): ReferenceBackend {
+  options = checkOptions('createReferenceBackend', options, REFERENCE_BACKEND_OPTIONS);
   const name = options.name ?? 'reference';
   const pool = new StoragePool(name);
   const plans = new WeakMap<Graph, GraphPlan>();

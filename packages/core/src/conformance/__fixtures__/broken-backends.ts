@@ -41,7 +41,8 @@ export function truncatingBf16Cast(): Backend {
 
 /**
  * The matmul primitive accumulates in the half dtype (every product and partial sum rounded),
- * which is what torch 1.13's CPU bf16 mm does (golden/matmul.json "description").
+ * which is what torch 1.13's CPU bf16 mm does (matmul.json "description";
+ * docs/conformance-vectors.md#matmuljson).
  */
 export function halfAccumulatingMatmul(): Backend {
   const ref = createReferenceBackend();
@@ -92,7 +93,8 @@ export function lyingCapabilities(): Backend {
 
 /**
  * Runs every half node of a graph in float32 and rounds to the half dtype only at the graph's
- * outputs: the ORT CPU trap of DESIGN.md (Cast→op→Cast chains collapse).
+ * outputs: the dropped-rounding trap of ORT's CPU provider (Cast→op→Cast chains collapse;
+ * docs/precision.md#numeric-ground-rules).
  */
 export function droppedHalfRounding(): Backend {
   const ref = createReferenceBackend();

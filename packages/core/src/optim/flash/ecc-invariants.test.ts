@@ -8,8 +8,9 @@ import {
 } from './ecc-invariants.js';
 
 // The full sampled sweep is scripts/verify-ecc-invariants.mjs; these are the cheap spot checks
-// (about 0.25 s per configuration). Expected counts are the reference emulation's (spec §4.6 note).
-describe('eccInvariantCounts (spec §4.6)', () => {
+// (about 0.25 s per configuration). Expected counts are the reference emulation's
+// (docs/flashoptim.md#ecc-invariants).
+describe('eccInvariantCounts (docs/flashoptim.md#ecc-invariants)', () => {
   it('bf16 k = 0, both signs: 32 / 32 / 32129 for invariants 3 / 4 / 7, nothing else', () => {
     for (const sign of [1, -1] as const) {
       const { counts, evaluated } = eccInvariantCounts('bfloat16', sign, 0);

@@ -1,14 +1,15 @@
 /**
- * The exhaustive ECC invariant sweep of FlashOptim's test_ecc_invariants (spec §4.6): for one
- * (narrow dtype, sign, fp32 exponent) every one of the 2^23 fp32 mantissas is narrowed, encoded
- * with int8 and int16 corrections, decoded, and seven precision invariants are counted. Used by
- * scripts/verify-ecc-invariants.mjs (sampled exponents) and by one cheap unit test.
+ * The exhaustive ECC invariant sweep of FlashOptim's test_ecc_invariants
+ * (docs/flashoptim.md#ecc-invariants): for one (narrow dtype, sign, fp32 exponent) every one of
+ * the 2^23 fp32 mantissas is narrowed, encoded with int8 and int16 corrections, decoded, and
+ * seven precision invariants are counted. Used by scripts/verify-ecc-invariants.mjs (sampled
+ * exponents) and by one cheap unit test.
  */
 import { MixprecError } from '../../errors/mixprec-error.js';
 import { eccFormat, rhoScaleTable } from './ecc.js';
 import { bf16FromF32Bits, f16FromF32Bits, type NarrowDType } from './fp32.js';
 
-/** Which §4.6 test an exponent belongs to: fp32/narrow normals, or narrow-subnormal inputs. */
+/** Which invariant test an exponent belongs to: fp32/narrow normals, or narrow-subnormal inputs. */
 export type EccInvariantKind = 'normal' | 'denormal';
 
 /**
@@ -28,14 +29,14 @@ export const ECC_INVARIANT_ALLOWANCES: Readonly<
   }),
 });
 
-/** The exponents a sampled sweep covers (all 2^23 mantissas each), per spec §4.6's suggestion. */
+/** The exponents a sampled sweep covers (all 2^23 mantissas each; docs/flashoptim.md#ecc-invariants). */
 export const ECC_SAMPLED_EXPONENTS: Readonly<Record<NarrowDType, readonly number[]>> =
   Object.freeze({
     bfloat16: Object.freeze([-127, -126, -1, 0, 1, 126, 127]),
     float16: Object.freeze([-30, -26, -18, -15, -14, 0, 15]),
   });
 
-/** The §4.6 test an exponent belongs to (bf16: k = −127 is denormal; fp16: k ≤ −15). */
+/** The invariant test an exponent belongs to (bf16: k = −127 is denormal; fp16: k ≤ −15). */
 export function eccInvariantKind(dtype: NarrowDType, k: number): EccInvariantKind {
   return (dtype === 'bfloat16' ? k === -127 : k <= -15) ? 'denormal' : 'normal';
 }
@@ -66,10 +67,10 @@ function encodeDecode(
 }
 
 /**
- * Spec §4.6 for one (dtype, sign, exponent k): x = sign·2^k·(1 + j/2^23) for every j, or
- * x = sign·2^−126·(j/2^23) when k = −127 (fp32 subnormals). Elements whose narrow value is ±inf
- * are skipped. Returns the count of each invariant (counts[0..6] = invariants 1..7) and how
- * many elements were evaluated. Errors are float64; relative errors divide by |x| (1 if x = 0).
+ * The invariant counts (docs/flashoptim.md#ecc-invariants) for one (dtype, sign, exponent k):
+ * x = sign·2^k·(1 + j/2^23) for every j, or x = sign·2^−126·(j/2^23) when k = −127 (fp32
+ * subnormals). Elements whose narrow value is ±inf are skipped. Returns the count of each
+ * invariant (counts[0..6] = invariants 1..7) and how many elements were evaluated. Errors are float64; relative errors divide by |x| (1 if x = 0).
  */
 export function eccInvariantCounts(
   dtype: NarrowDType,

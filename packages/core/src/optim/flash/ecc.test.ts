@@ -66,14 +66,14 @@ describe('ecc: golden vectors (flash.json)', () => {
   }
 });
 
-describe('ecc: spec §4.5 table', () => {
+describe('ecc: worked values of docs/flashoptim.md#error-correction-bits', () => {
   // [θ, dtype, θ' bits, ρ int8, decoded int8, ρ int16 (its decode is exactly θ)]
   const rows: [number, NarrowDType, number, number, number, number][] = [
     [1.001, 'bfloat16', 0x3f80, 33, 1.0010151, 8389],
     [0.1, 'bfloat16', 0x3dcd, -51, 0.099999614, -13107],
-    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the spec's row value, not π
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the table's row value, not π
     [3.14159265, 'bfloat16', 0x4049, 16, 3.1416092, 4059],
-    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the spec's row value, not e
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the table's row value, not e
     [-2.71828, 'bfloat16', 0xc02e, 8, -2.718258, 1971],
     [1.00390625, 'bfloat16', 0x3f80, 127, 1.0039062, 32767],
     [65504.0, 'bfloat16', 0x4780, -16, 65503.746, -4096],

@@ -1,8 +1,8 @@
 /**
- * Master-weight error correction (FlashOptim spec §4). An fp32 master θ is kept as its RTNE
- * narrow copy θ' (the tensor the model uses) plus a small integer ρ: the rounding residual
- * θ − θ' measured in half-ULPs of θ' and scaled to ±M (M = 127 for int8 "24-bit" masters,
- * 32767 for int16 "32-bit" masters). RTNE keeps the residual within half an ULP, so no per-group
+ * Master-weight error correction (docs/flashoptim.md#error-correction-bits). An fp32 master θ
+ * is kept as its RTNE narrow copy θ' (the tensor the model uses) plus a small integer ρ: the
+ * rounding residual θ − θ' measured in half-ULPs of θ' and scaled to ±M (M = 127 for int8
+ * "24-bit" masters, 32767 for int16 "32-bit" masters). RTNE keeps the residual within half an ULP, so no per-group
  * scale is needed. All arithmetic is fp32 (`Math.fround` after each operation).
  */
 import { MixprecError } from '../../errors/mixprec-error.js';
@@ -20,7 +20,7 @@ export type { NarrowDType } from './fp32.js';
 export interface EccFormat {
   /** Shift that moves the exponent field of a 16-bit pattern to bit 0 (= mantissa bits). */
   readonly shift: number;
-  /** 2^s, s = log2 of half an ULP of a narrow value with that exponent field (spec §4.1). */
+  /** 2^s, s = log2 of half an ULP of a narrow value with that exponent field (docs/flashoptim.md#error-correction-bits). */
   readonly halfUlp: Float64Array;
   /** 2^−s, the encoder's scaling to units of half an ULP. */
   readonly invHalfUlp: Float64Array;
@@ -76,9 +76,10 @@ export function eccMax(rho: Int8Array | Int16Array): 127 | 32767 {
 }
 
 /**
- * Spec §4.2 for one element: the correction code of fp32 master `theta` given its narrow bits.
- * e = θ − θ' (fp32), scaled to half-ULPs, clamped to [−1, 1], times M, rounded half away from
- * zero. A NaN master gives 0 (what a typed-array store of NaN gives).
+ * Encode (docs/flashoptim.md#error-correction-bits) for one element: the correction code of
+ * fp32 master `theta` given its narrow bits. e = θ − θ' (fp32), scaled to half-ULPs, clamped
+ * to [−1, 1], times M, rounded half away from zero. A NaN master gives 0 (what a typed-array
+ * store of NaN gives).
  */
 export function eccEncode1(
   theta: number,
@@ -97,7 +98,7 @@ export function eccEncode1(
   return Number.isNaN(rho) ? 0 : rho + 0;
 }
 
-/** Spec §4.3 for one element: fp32(θ' + fp32(fp32(ρ/M)·2^s)), subnormals kept. */
+/** Decode for one element: fp32(θ' + fp32(fp32(ρ/M)·2^s)), subnormals kept (docs/flashoptim.md#error-correction-bits). */
 export function eccDecode1(narrowBits: number, dtype: NarrowDType, rho: number, m: number): number {
   const fmt = eccFormat(dtype);
   const r = narrowBitsToF32(narrowBits & 0xffff, dtype);
@@ -122,7 +123,7 @@ export function narrowInto(theta: Float32Array, dtype: NarrowDType, out: Uint16A
   else for (let i = 0; i < n; i++) out[i] = f16FromF32Bits(bits[i]);
 }
 
-/** Spec §4.2 encode: `rho[i]` for master `theta[i]` and its narrow copy `narrow[i]`. */
+/** Encode (docs/flashoptim.md#error-correction-bits): `rho[i]` for master `theta[i]` and its narrow copy `narrow[i]`. */
 export function eccEncodeInto(
   theta: Float32Array,
   narrow: Uint16Array,
@@ -146,7 +147,7 @@ export function eccEncodeInto(
   }
 }
 
-/** Spec §4.3 decode: the fp32 masters for `narrow` and its corrections `rho`. */
+/** Decode (docs/flashoptim.md#error-correction-bits): the fp32 masters for `narrow` and its corrections `rho`. */
 export function eccDecodeInto(
   narrow: Uint16Array,
   dtype: NarrowDType,

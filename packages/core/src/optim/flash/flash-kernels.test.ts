@@ -62,8 +62,9 @@ const close = (got: ArrayLike<number>, want: number[], tol: number) =>
   });
 
 /**
- * The spec's §14.2 "master" is θ before narrowing; the stored state keeps it only to within half
- * an int8 ECC step (2^s/(2·127), s from the narrow value's exponent), plus print precision.
+ * The "master" of docs/flashoptim.md#worked-examples is θ before narrowing; the stored state
+ * keeps it only to within half an int8 ECC step (2^s/(2·127), s from the narrow value's
+ * exponent), plus print precision.
  */
 function closeToMasters(narrow: Uint16Array, ecc: Int8Array, want: number[]): void {
   const dec = reconstructFp32(narrow, 'bfloat16', ecc);
@@ -124,13 +125,13 @@ describe('flashAdamStep: golden trajectories (flash.json)', () => {
     }
 });
 
-// Spec §14.2, FlashLion and FlashSGD: bf16 [1, −0.5, 0.25, 2], constant grad, 24-bit ECC,
-// quantized moments. Bits, ECC codes, moment codes and scales must match exactly (no ±1
-// allowance was needed).
+// docs/flashoptim.md#worked-examples, FlashLion and FlashSGD: bf16 [1, −0.5, 0.25, 2], constant
+// grad, 24-bit ECC, quantized moments. Bits, ECC codes, moment codes and scales must match
+// exactly (no ±1 allowance was needed).
 const P0 = [1.0, -0.5, 0.25, 2.0];
 const GRAD = { data: new Float32Array([0.1, -0.2, 0.3, -0.4]), dtype: 'float32' as const };
 
-describe('flashLionStep: spec §14.2', () => {
+describe('flashLionStep: docs/flashoptim.md#worked-examples', () => {
   it('two steps reproduce masters, bits, ECC, codes and scales', () => {
     const param = { data: bf16(P0), dtype: 'bfloat16' as const };
     const ecc = new Int8Array(4);
@@ -157,7 +158,7 @@ describe('flashLionStep: spec §14.2', () => {
   });
 });
 
-describe('flashSgdStep: spec §14.2', () => {
+describe('flashSgdStep: docs/flashoptim.md#worked-examples', () => {
   it('two steps with momentum 0.9 reproduce masters, bits, ECC, codes and scales', () => {
     const param = { data: bf16(P0), dtype: 'bfloat16' as const };
     const ecc = new Int8Array(4);

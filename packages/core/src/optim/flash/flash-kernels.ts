@@ -1,10 +1,12 @@
 /**
- * Fused in-place updates of one parameter for FlashAdam(W), FlashLion and FlashSGD(W) (spec §5).
- * Each kernel makes a single pass over 32-element groups: load the gradient, decode the master
- * (ECC), dequantize the moments into scratch, update in fp32, then narrow + encode the param and
- * re-quantize the moments. The most common configuration (FlashAdamW on a bf16 param with int8
- * ECC and quantized moments) has a specialised loop; every other one takes the generic path. The order of fp32 operations follows the fused kernels (and the
- * FlashAdamW recipe in the golden vectors) so results are bit-exact against the fp32 emulation.
+ * Fused in-place updates of one parameter for FlashAdam(W), FlashLion and FlashSGD(W)
+ * (docs/flashoptim.md#update-rules). Each kernel makes a single pass over 32-element groups:
+ * load the gradient, decode the master (ECC), dequantize the moments into scratch, update in
+ * fp32, then narrow + encode the param and re-quantize the moments. The most common
+ * configuration (FlashAdamW on a bf16 param with int8 ECC and quantized moments) has a
+ * specialised loop; every other one takes the generic path. The order of fp32 operations
+ * follows the fused kernels (and the FlashAdamW recipe in vectors/flash.json,
+ * docs/conformance-vectors.md#flashjson) so results are bit-exact against the fp32 emulation.
  * Scratch is module-level and fixed-size: the hot loops allocate nothing.
  */
 import { MixprecError } from '../../errors/mixprec-error.js';
@@ -189,7 +191,8 @@ function checkMoment(
     if (store.data.length !== n)
       fail(what, `${name} has ${store.data.length} elements, expected ${n}`);
     if (store.dtype !== param.dtype) {
-      // Plain moments live at the param dtype (spec §13.2 quirk 2); anything else is a caller bug.
+      // Plain moments live at the param dtype (as in FlashOptim; see
+      // docs/flashoptim.md#per-parameter-state); anything else is a caller bug.
       fail(what, `${name} is stored as ${store.dtype}, expected the param dtype ${param.dtype}`);
     }
   } else {
@@ -224,7 +227,7 @@ function loadFloats(
   }
 }
 
-/** fp32 masters into T: ECC-decoded (spec §4.3), the narrow value upcast, or fp32 as is. */
+/** fp32 masters into T: ECC-decoded (docs/flashoptim.md#error-correction-bits), the narrow value upcast, or fp32 as is. */
 function loadParam(
   param: FlashParam,
   ecc: Int8Array | Int16Array | undefined,
@@ -253,7 +256,7 @@ function loadParam(
   }
 }
 
-/** Writes T back: fp32 in place, or RTNE to the narrow dtype plus the ECC code (spec §4.2). */
+/** Writes T back: fp32 in place, or RTNE to the narrow dtype plus the ECC code (docs/flashoptim.md#error-correction-bits). */
 function storeParam(
   param: FlashParam,
   ecc: Int8Array | Int16Array | undefined,
@@ -291,7 +294,7 @@ function storeParam(
   }
 }
 
-/** Moment group g (elements [off, off+count)) into dst as fp32 (spec §3.2 or a plain load). */
+/** Moment group g (elements [off, off+count)) into dst as fp32 (dequantized, or a plain load). */
 function loadMoment(
   store: MomentStore,
   sqrt: boolean,
@@ -519,9 +522,9 @@ export function setFlashKernelEngine(engine: 'auto' | 'js' | 'wasm-simd'): Flash
 }
 
 /**
- * One FlashAdam(W) update of one parameter (spec §5.1), in place. `step` counts updates
- * including this one (1 on the first). `ecc` absent: no correction (narrow params are upcast,
- * updated and RTNE-cast back; fp32 params are updated in place).
+ * One FlashAdam(W) update of one parameter (docs/flashoptim.md#update-rules), in place. `step`
+ * counts updates including this one (1 on the first). `ecc` absent: no correction (narrow
+ * params are upcast, updated and RTNE-cast back; fp32 params are updated in place).
  */
 export function flashAdamStep(args: {
   param: FlashParam;
@@ -631,8 +634,9 @@ export function flashAdamStep(args: {
 }
 
 /**
- * One FlashLion update (spec §5.2), in place: u = sign(β1·m + (1−β1)·g) with sign(0) = 0,
- * m ← β2·m + (1−β2)·g, θ ← θ·(1 − λ_eff) − lr·u. The gradient never gets weight decay.
+ * One FlashLion update (docs/flashoptim.md#update-rules), in place: u = sign(β1·m + (1−β1)·g)
+ * with sign(0) = 0, m ← β2·m + (1−β2)·g, θ ← θ·(1 − λ_eff) − lr·u. The gradient never gets
+ * weight decay.
  */
 export function flashLionStep(args: {
   param: FlashParam;
@@ -670,9 +674,10 @@ export function flashLionStep(args: {
 }
 
 /**
- * One FlashSGD(W) update (spec §5.3), in place. With `momentumBuffer` (momentum > 0):
- * b ← μ·b + (1−d)·g, then θ ← θ − lr·(g + μ·b) (Nesterov) or θ − lr·b. Note the first step
- * gives b = (1−d)·g, where torch's SGD sets b = g; the two agree when dampening is 0. With
+ * One FlashSGD(W) update (docs/flashoptim.md#update-rules), in place. With `momentumBuffer`
+ * (momentum > 0): b ← μ·b + (1−d)·g, then θ ← θ − lr·(g + μ·b) (Nesterov) or θ − lr·b. Note
+ * the first step gives b = (1−d)·g, where torch's SGD sets b = g; the two agree when
+ * dampening is 0. With
  * momentum exactly 0 the plain path θ ← θ − lr·g runs and a given buffer is left untouched (a
  * param gets a buffer whenever any group uses momentum). SGD adds λ·θ to g; SGDW scales θ by
  * 1 − λ_eff.

@@ -72,7 +72,7 @@ describe('quantize: golden vectors (flash.json)', () => {
   }
 });
 
-describe('quantize: spec §14.1 examples', () => {
+describe('quantize: docs/flashoptim.md#worked-examples', () => {
   const x = new Float32Array([0.5, -0.25, 0.125, -1.0, 0.01, 0.0, 0.75, -0.0625]);
   it('signed + softsign', () => {
     const { codes, scales } = quantize(x, MOMENTUM_QUANT);
@@ -101,7 +101,7 @@ describe('quantize: spec §14.1 examples', () => {
     expect(f16ToF32(scales[0])).toBe(0.040008544921875);
     const dq = dequantize(codes, scales, VARIANCE_QUANT);
     const want = [1.00829e-4, 4.03316e-4, 8.98032e-4, 0, 2.52072e-5, 1.600684e-3];
-    // The spec prints 6 significant digits: allow half a unit of the last printed digit.
+    // The table prints 6 significant digits: allow half a unit of the last printed digit.
     want.forEach((w, i) => {
       expect(Math.abs(dq[i] - w)).toBeLessThanOrEqual(5e-6 * w);
     });
@@ -155,7 +155,8 @@ describe('quantize: argument checks', () => {
   });
 });
 
-// Spec §12 test_compression: round trips with cosine and MAE bounds.
+// FlashOptim's test_compression: round trips with cosine and MAE bounds
+// (docs/flashoptim.md#8-bit-grouped-quantizer).
 const MODES: [string, QuantSpec][] = [
   ['signed', { signed: true, sqrt: false, softsign: false }],
   ['signed+softsign', MOMENTUM_QUANT],
@@ -181,7 +182,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-describe('quantize: round trip (spec §12 test_compression)', () => {
+describe('quantize: round trip (FlashOptim test_compression bounds)', () => {
   for (const [mode, spec] of MODES) {
     for (const [r, c] of SHAPES) {
       it(`${mode} ${r}x${c}: zeros exact, randn cosine > 0.9999 and MAE <= 1.6*absmax/255`, () => {

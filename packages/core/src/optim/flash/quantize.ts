@@ -1,14 +1,14 @@
 /**
- * The 8-bit group quantizer for optimizer moments (FlashOptim spec §3). Groups are flat runs of
- * 32 elements; each stores one fp16 scale (the group's absmax) and one 8-bit code per element.
- * All arithmetic is fp32 (`Math.fround` after every operation), so codes, scales and decoded
- * values are bit-identical to the fp32 reference.
+ * The 8-bit group quantizer for optimizer moments (docs/flashoptim.md#8-bit-grouped-quantizer).
+ * Groups are flat runs of 32 elements; each stores one fp16 scale (the group's absmax) and one
+ * 8-bit code per element. All arithmetic is fp32 (`Math.fround` after every operation), so
+ * codes, scales and decoded values are bit-identical to the fp32 reference.
  *
- * NaN policy (the source leaves it undefined, spec §3.3): a NaN anywhere in a group propagates
- * into that group's scale. The scale becomes an fp16 NaN (0x7e00), all codes of the group are 0,
- * and the whole group decodes to NaN, so a diverged moment stays visible instead of being
- * silently replaced by finite values. ±inf inputs are not special-cased: the group max is inf,
- * the scale is fp16 inf and the group decodes to ±inf / NaN as §3.3 describes.
+ * NaN policy (FlashOptim leaves it undefined): a NaN anywhere in a group propagates into that
+ * group's scale. The scale becomes an fp16 NaN (0x7e00), all codes of the group are 0, and the
+ * whole group decodes to NaN, so a diverged moment stays visible instead of being silently
+ * replaced by finite values. ±inf inputs are not special-cased: the group max is inf, the
+ * scale is fp16 inf and the group decodes to ±inf / NaN (special values: same section).
  */
 import { MixprecError } from '../../errors/mixprec-error.js';
 import { f16BitsOfF32, f16ToF32 } from './fp32.js';
@@ -16,7 +16,7 @@ import { f16BitsOfF32, f16ToF32 } from './fp32.js';
 /** Elements per quantization group (one fp16 scale each). */
 export const GROUP_SIZE = 32;
 
-/** Which variant of the quantizer a moment uses (spec §3). */
+/** Which variant of the quantizer a moment uses (docs/flashoptim.md#8-bit-grouped-quantizer). */
 export interface QuantSpec {
   /** int8 codes in [−127, 127] when true, uint8 codes in [0, 255] when false. */
   readonly signed: boolean;
@@ -53,8 +53,9 @@ const F16_NAN = 0x7e00;
 const levelTables = new Map<number, Float32Array>();
 
 /**
- * The fp32 value each code decodes to before scaling (steps 1–2 of spec §3.2), indexed by the
- * code's low byte. Exact: the table holds the same fp32 operations the decoder would perform.
+ * The fp32 value each code decodes to before scaling (the first two decoding steps of
+ * docs/flashoptim.md#8-bit-grouped-quantizer), indexed by the code's low byte. Exact: the
+ * table holds the same fp32 operations the decoder would perform.
  */
 export function dequantLevels(spec: QuantSpec): Float32Array {
   const key = (spec.signed ? 1 : 0) | (spec.softsign ? 2 : 0);
@@ -74,8 +75,9 @@ export function dequantLevels(spec: QuantSpec): Float32Array {
 
 /**
  * Quantizes `count` fp32 values `src[srcOff ..]` (already square-rooted for sqrt specs) into
- * `codes[codeOff ..]` and returns the group's fp16 scale bits (spec §3.1 steps 2–6). Shared by
- * the standalone quantizer and the fused kernels.
+ * `codes[codeOff ..]` and returns the group's fp16 scale bits (quantizing steps 2–6 of
+ * docs/flashoptim.md#8-bit-grouped-quantizer). Shared by the standalone quantizer and the
+ * fused kernels.
  */
 export function quantizeGroup(
   src: Float32Array,
@@ -141,8 +143,9 @@ function checkLengths(n: number, codes: number, scales: number, what: string): v
 }
 
 /**
- * Spec §3.1: quantizes fp32 `x` into `codes` (Int8Array when signed, Uint8Array otherwise, one
- * per element) and `scales` (fp16 bit patterns, one per group).
+ * Quantizes fp32 `x` (docs/flashoptim.md#8-bit-grouped-quantizer) into `codes` (Int8Array when
+ * signed, Uint8Array otherwise, one per element) and `scales` (fp16 bit patterns, one per
+ * group).
  */
 export function quantizeInto(
   x: Float32Array,
@@ -164,7 +167,7 @@ export function quantizeInto(
   }
 }
 
-/** Spec §3.2: decodes codes and fp16 scales back to fp32 values in `out`. */
+/** Decodes codes and fp16 scales back to fp32 values in `out` (docs/flashoptim.md#8-bit-grouped-quantizer). */
 export function dequantizeInto(
   codes: Int8Array | Uint8Array,
   scales: Uint16Array,

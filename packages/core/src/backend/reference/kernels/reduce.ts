@@ -5,7 +5,8 @@ import { stridedOffsets } from '../strided.js';
 
 /**
  * sum / mean / max over normalized axes. Accumulation is in float64 and the result is rounded
- * once to the output dtype: at least as accurate as the fp32 accumulation DESIGN.md requires
+ * once to the output dtype: at least as accurate as the fp32 accumulation every backend must do
+ * (docs/precision.md#numeric-ground-rules)
  * (a sum of 4096 bf16 ones is exactly 4096, which a bf16 running sum could not reach).
  */
 

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readTestVectors } from '../../../__fixtures__/test-vectors.js';
 import { f32Bits } from '../fp32.js';
 
 /**
@@ -8,12 +6,7 @@ import { f32Bits } from '../fp32.js';
  * checks then run on another vector set of the same format), else from core's vectors.
  */
 export function flashCases<T extends { kind: string }>(kind: T['kind']): T[] {
-  const dir =
-    process.env.MIXPREC_VECTORS_DIR ??
-    fileURLToPath(new URL('../../../../vectors', import.meta.url));
-  const file = JSON.parse(readFileSync(join(dir, 'flash.json'), 'utf8')) as {
-    cases: { kind: string }[];
-  };
+  const file = readTestVectors<{ cases: { kind: string }[] }>('flash.json');
   return file.cases.filter((c): c is T => c.kind === kind);
 }
 
