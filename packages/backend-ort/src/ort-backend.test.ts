@@ -315,7 +315,7 @@ describe('CUDA', () => {
     );
     expect(BackendError.isInstance(error)).toBe(true);
     const message = (error as Error).message;
-    expect(message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
+    expect(message).toContain('ONNXRUNTIME_NODE_INSTALL=1 npm rebuild onnxruntime-node');
     expect(message).toContain(ORT_CUDA_DOCS);
   });
 

@@ -4,6 +4,7 @@ import {
   type BackendCapabilities,
   BackendError,
   bf16ToF32,
+  checkOptions,
   checkUpload,
   DTYPE_NAMES,
   DTYPES,
@@ -19,6 +20,7 @@ import {
   inferNode,
   isDType,
   type MemoryInfo,
+  optionSpec,
   ShapeMismatchError,
   type Storage,
   type StorageArray,
@@ -38,6 +40,15 @@ export interface OrtBackendOptions {
   /** Intra-op threads (default: the number of CPU cores). */
   readonly intraOpNumThreads?: number;
 }
+
+const ORT_BACKEND_OPTIONS = optionSpec<OrtBackendOptions>({
+  name: 'string',
+  executionProvider: 'any', // 'cpu' | 'cuda', checked with MIXPREC_ORT_EP by pickProvider
+  intraOpNumThreads: {
+    expected: 'a positive integer',
+    test: (v) => Number.isInteger(v) && (v as number) > 0,
+  },
+});
 
 /** Counters of an ORT backend. */
 export interface OrtRunStats {
@@ -61,6 +72,7 @@ export interface OrtBackend extends Backend {
  * reason.
  */
 export async function loadOrtBackend(options: OrtBackendOptions = {}): Promise<OrtBackend> {
+  checkOptions('loadOrtBackend', options, ORT_BACKEND_OPTIONS);
   const backend = createOrtBackend(options);
   const ort = await loadOnnxRuntime();
   // A missing CUDA library is reported through the rejection below; keep onnxruntime's native
@@ -127,7 +139,7 @@ function pickProvider(option: OrtBackendOptions['executionProvider']): 'cpu' | '
 export function cudaMissingError(cause: unknown): BackendError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new BackendError(
-    `ort: the CUDA execution provider could not be loaded (${detail.split('\n')[0]}). onnxruntime-node ships CPU binaries only; reinstall it with the CUDA 12 files: ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm install onnxruntime-node (let its install script run, e.g. pnpm approve-builds), with CUDA 12 and cuDNN 9 on the library path. See ${ORT_CUDA_DOCS}`,
+    `ort: the CUDA execution provider could not be loaded (${detail.split('\n')[0]}). the onnxruntime-node package carries CPU binaries only, and its install script fetches the CUDA 12 provider files on linux/x64. Let that script run: with npm, ONNXRUNTIME_NODE_INSTALL=1 npm rebuild onnxruntime-node (an install with ONNXRUNTIME_NODE_INSTALL=skip skipped it); with pnpm, allow it ("pnpm": { "onlyBuiltDependencies": ["onnxruntime-node"] } in package.json) and run pnpm rebuild onnxruntime-node. CUDA 12 and cuDNN 9 must be on the library path. See ${ORT_CUDA_DOCS}`,
   );
 }
 
@@ -142,6 +154,7 @@ interface CacheEntry {
  * `session.run`. Storage lives on the host as typed arrays ORT reads directly.
  */
 export function createOrtBackend(options: OrtBackendOptions = {}): OrtBackend {
+  options = checkOptions('createOrtBackend', options, ORT_BACKEND_OPTIONS);
   const ep = pickProvider(options.executionProvider);
   const name = options.name ?? (ep === 'cuda' ? 'ort-cuda' : 'ort');
   const threads = options.intraOpNumThreads ?? Math.max(1, os.cpus().length);

@@ -47,7 +47,7 @@ describe('registration on import', () => {
       expect(error).not.toHaveBeenCalled();
       const cuda = registry.list().find((s) => s.name === 'ort-cuda');
       expect(cuda?.status).toBe('failed');
-      expect(cuda?.reason).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
+      expect(cuda?.reason).toContain('ONNXRUNTIME_NODE_INSTALL=1 npm rebuild onnxruntime-node');
       const named = await registry.select('ort-cuda').then(
         () => undefined,
         (e: unknown) => e,

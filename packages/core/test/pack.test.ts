@@ -2,7 +2,8 @@
  * The published package, tested as a user gets it: `pnpm pack` the built core into a tarball,
  * install it into a throwaway project with npm (offline: core has no runtime dependencies) and
  * run a bf16 matmul on the reference backend from both ESM and CommonJS. Needs `dist/` (root
- * `pnpm test` builds first).
+ * `pnpm test` builds first). Every package installed together, with npm and with pnpm, is
+ * packages/cli/test/pack-install.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,12 @@
-import { MixprecError, type ParamsInput, type Tensor } from '@mixprec/core';
+import {
+  checkOptions,
+  closestMatch,
+  MixprecError,
+  OptionsError,
+  optionSpec,
+  type ParamsInput,
+  type Tensor,
+} from '@mixprec/core';
 import { FlashAdam, FlashAdamW } from './flash-adam.js';
 import { FlashLion } from './flash-lion.js';
 import type { FlashOptimizer } from './flash-optimizer.js';
@@ -58,6 +66,10 @@ const KWARGS: Readonly<Record<string, string>> = {
   check_numerics: 'checkNumerics',
 };
 
+const EXTRA_OPTIONS = optionSpec<{ readonly warn?: (message: string) => void }>({
+  warn: 'function',
+});
+
 /** A config node: `_target_` plus keyword arguments (snake_case or camelCase). */
 export interface OptimizerConfig {
   readonly _target_: string;
@@ -67,7 +79,8 @@ export interface OptimizerConfig {
 /**
  * Builds the flash optimizer a config names, e.g. `{ _target_: 'flashoptim.FlashAdamW', lr:
  * 3e-4, weight_decay: 0.1, master_weight_bits: 24 }`. An unknown target or argument is an
- * error that lists the accepted ones. flashoptim's `fused` is accepted when true (mixprec has one
+ * error that lists the accepted ones; an argument the named class does not take (e.g.
+ * `momentum` for `FlashAdamW`) is refused by its constructor. flashoptim's `fused` is accepted when true (mixprec has one
  * fused implementation); `fused: false` is refused rather than silently ignored.
  */
 export function instantiateFlashOptimizer(
@@ -75,11 +88,20 @@ export function instantiateFlashOptimizer(
   params: Iterable<Tensor>,
   extra: { readonly warn?: (message: string) => void } = {},
 ): FlashOptimizer<{ lr: number }> {
+  extra = checkOptions('instantiateFlashOptimizer', extra, EXTRA_OPTIONS, { subject: 'extra' });
   const target = config?._target_;
-  const cls = typeof target === 'string' ? FLASH_OPTIMIZER_TARGETS[target] : undefined;
+  const cls =
+    typeof target === 'string' && Object.hasOwn(FLASH_OPTIMIZER_TARGETS, target)
+      ? FLASH_OPTIMIZER_TARGETS[target]
+      : undefined;
   if (!cls) {
-    throw new MixprecError(
-      `unknown optimizer _target_ ${JSON.stringify(target)}; expected one of ${Object.keys(FLASH_OPTIMIZER_TARGETS).join(', ')}`,
+    const match =
+      typeof target === 'string'
+        ? closestMatch(target, Object.keys(FLASH_OPTIMIZER_TARGETS))
+        : undefined;
+    throw new OptionsError(
+      `unknown optimizer _target_ ${JSON.stringify(target)}${match ? ` (did you mean '${match}'?)` : ''}; expected one of ${Object.keys(FLASH_OPTIMIZER_TARGETS).join(', ')}`,
+      { where: 'instantiateFlashOptimizer' },
     );
   }
   const options: Record<string, unknown> = { ...extra };
@@ -93,10 +115,17 @@ export function instantiateFlashOptimizer(
         );
       continue;
     }
-    const name = KWARGS[key] ?? (camel.has(key) ? key : undefined);
+    const name = Object.hasOwn(KWARGS, key) ? KWARGS[key] : camel.has(key) ? key : undefined;
     if (!name) {
-      throw new MixprecError(
-        `${target}: unknown argument '${key}'; expected some of ${Object.keys(KWARGS).join(', ')}`,
+      const match = closestMatch(key, [...Object.keys(KWARGS), ...camel]);
+      throw new OptionsError(
+        `${target}: unknown argument '${key}'${match ? ` (did you mean '${match}'?)` : ''}; expected some of ${Object.keys(KWARGS).join(', ')}`,
+        {
+          where: String(target),
+          unknownKeys: [key],
+          accepted: Object.keys(KWARGS),
+          suggestions: match ? { [key]: match } : {},
+        },
       );
     }
     options[name] = Array.isArray(value) ? [...value] : value;

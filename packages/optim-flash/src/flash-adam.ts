@@ -1,5 +1,13 @@
-import { checkRange, MixprecError, numberHyper, type ParamsInput } from '@mixprec/core';
 import {
+  checkOptions,
+  checkRange,
+  MixprecError,
+  numberHyper,
+  optionSpec,
+  type ParamsInput,
+} from '@mixprec/core';
+import {
+  FLASH_OPTIONS,
   type FlashAlgorithm,
   type FlashGroupKeys,
   FlashOptimizer,
@@ -27,6 +35,23 @@ export interface FlashAdamOptions extends FlashOptions {
 export interface FlashAdamWOptions extends FlashAdamOptions {
   readonly decoupleLr?: boolean;
 }
+
+const FLASH_ADAM_OPTIONS = optionSpec<FlashAdamOptions>({
+  ...FLASH_OPTIONS,
+  lr: 'any',
+  betas: 'any',
+  eps: 'any',
+  weightDecay: 'any',
+});
+const FLASH_ADAMW_OPTIONS = optionSpec<FlashAdamWOptions>({
+  ...FLASH_ADAM_OPTIONS,
+  decoupleLr: 'boolean',
+});
+/** Advice for keys spelled for another optimizer. */
+const ADAM_HINTS: Readonly<Record<string, string>> = {
+  momentum: "Adam's momentum is betas[0]",
+  decoupleLr: "FlashAdam couples its decay; decoupleLr is FlashAdamW's",
+};
 
 function adamAlgorithm(name: string, algorithm: string): FlashAlgorithm<FlashAdamHyper> {
   return {
@@ -90,6 +115,7 @@ export class FlashAdam extends FlashOptimizer<FlashAdamHyper> {
     params: ParamsInput<FlashAdamHyper & FlashGroupKeys>,
     options: FlashAdamOptions = {},
   ) {
+    options = checkOptions('FlashAdam', options, FLASH_ADAM_OPTIONS, { hints: ADAM_HINTS });
     super(params, defaults(options, 0), ADAM, options);
   }
 }
@@ -108,6 +134,7 @@ export class FlashAdamW extends FlashOptimizer<FlashAdamHyper> {
     params: ParamsInput<FlashAdamHyper & FlashGroupKeys>,
     options: FlashAdamWOptions = {},
   ) {
+    options = checkOptions('FlashAdamW', options, FLASH_ADAMW_OPTIONS, { hints: ADAM_HINTS });
     super(params, defaults(options, 1e-2), ADAMW, options);
   }
 }

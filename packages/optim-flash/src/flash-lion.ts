@@ -1,5 +1,13 @@
-import { checkRange, MixprecError, numberHyper, type ParamsInput } from '@mixprec/core';
 import {
+  checkOptions,
+  checkRange,
+  MixprecError,
+  numberHyper,
+  optionSpec,
+  type ParamsInput,
+} from '@mixprec/core';
+import {
+  FLASH_OPTIONS,
   type FlashAlgorithm,
   type FlashGroupKeys,
   FlashOptimizer,
@@ -22,6 +30,14 @@ export interface FlashLionOptions extends FlashOptions {
   readonly weightDecay?: number;
   readonly decoupleLr?: boolean;
 }
+
+const FLASH_LION_OPTIONS = optionSpec<FlashLionOptions>({
+  ...FLASH_OPTIONS,
+  lr: 'any',
+  betas: 'any',
+  weightDecay: 'any',
+  decoupleLr: 'boolean',
+});
 
 const LION: FlashAlgorithm<FlashLionHyper> = {
   name: 'FlashLion',
@@ -58,6 +74,7 @@ export class FlashLion extends FlashOptimizer<FlashLionHyper> {
     params: ParamsInput<FlashLionHyper & FlashGroupKeys>,
     options: FlashLionOptions = {},
   ) {
+    options = checkOptions('FlashLion', options, FLASH_LION_OPTIONS);
     super(
       params,
       {

@@ -2,6 +2,8 @@ import {
   type Backend,
   castStorage,
   checkLr,
+  checkOptionKeys,
+  checkOptions,
   computeEccBits,
   DtypeError,
   dequantize,
@@ -14,6 +16,7 @@ import {
   numGroups,
   Optimizer,
   type OptimizerStateDict,
+  optionSpec,
   type ParamGroup,
   type ParamStateDict,
   type ParamsInput,
@@ -41,6 +44,23 @@ export interface FlashOptions {
   /** Where warnings go (default `console.warn`). */
   readonly warn?: (message: string) => void;
 }
+
+/**
+ * The kinds of the options every flash optimizer shares; a subclass spreads it into its own
+ * spec (with its hyper-parameters) and checks that with `checkOptions` before calling super.
+ */
+export const FLASH_OPTIONS = optionSpec<FlashOptions>({
+  quantize: 'boolean',
+  compressStateDict: 'boolean',
+  masterWeightBits: 'any',
+  checkNumerics: 'boolean',
+  warn: 'function',
+});
+
+const BASE_OPTIONS = optionSpec<FlashOptions & { readonly decoupleLr?: boolean }>({
+  ...FLASH_OPTIONS,
+  decoupleLr: 'boolean',
+});
 
 /** Keys every flash parameter group carries besides the algorithm's hyper-parameters. */
 export interface FlashGroupKeys {
@@ -138,6 +158,14 @@ export class FlashOptimizer<H extends { lr: number }> extends Optimizer<H & Flas
     options: FlashOptions & { readonly decoupleLr?: boolean } = {},
   ) {
     const name = algo.name;
+    // Only the kinds of the shared options: the object also holds the subclass's own keys,
+    // whose names the subclass checks.
+    if (typeof options !== 'object' || options === null || Array.isArray(options))
+      checkOptionKeys(name, options, Object.keys(BASE_OPTIONS)); // throws: not an object
+    const shared = Object.fromEntries(
+      Object.keys(BASE_OPTIONS).map((k) => [k, (options as Record<string, unknown>)[k]]),
+    );
+    checkOptions(name, shared, BASE_OPTIONS);
     algo.validate(defaults);
     const quantizeStates = options.quantize ?? true;
     const compress = options.compressStateDict ?? false;

@@ -1,5 +1,13 @@
-import { checkRange, MixprecError, numberHyper, type ParamsInput } from '@mixprec/core';
 import {
+  checkOptions,
+  checkRange,
+  MixprecError,
+  numberHyper,
+  optionSpec,
+  type ParamsInput,
+} from '@mixprec/core';
+import {
+  FLASH_OPTIONS,
   type FlashAlgorithm,
   type FlashGroupKeys,
   FlashOptimizer,
@@ -28,6 +36,22 @@ export interface FlashSGDOptions extends FlashOptions {
 export interface FlashSGDWOptions extends FlashSGDOptions {
   readonly decoupleLr?: boolean;
 }
+
+const FLASH_SGD_OPTIONS = optionSpec<FlashSGDOptions>({
+  ...FLASH_OPTIONS,
+  lr: 'any',
+  momentum: 'any',
+  dampening: 'any',
+  weightDecay: 'any',
+  nesterov: 'boolean',
+});
+const FLASH_SGDW_OPTIONS = optionSpec<FlashSGDWOptions>({
+  ...FLASH_SGD_OPTIONS,
+  decoupleLr: 'boolean',
+});
+const SGD_HINTS: Readonly<Record<string, string>> = {
+  decoupleLr: "FlashSGD couples its decay; decoupleLr is FlashSGDW's",
+};
 
 function sgdAlgorithm(
   name: string,
@@ -79,6 +103,7 @@ function defaults(o: FlashSGDOptions): FlashSGDHyper {
  */
 export class FlashSGD extends FlashOptimizer<FlashSGDHyper> {
   constructor(params: ParamsInput<FlashSGDHyper & FlashGroupKeys>, options: FlashSGDOptions = {}) {
+    options = checkOptions('FlashSGD', options, FLASH_SGD_OPTIONS, { hints: SGD_HINTS });
     super(
       params,
       defaults(options),
@@ -91,6 +116,7 @@ export class FlashSGD extends FlashOptimizer<FlashSGDHyper> {
 /** SGD with decoupled weight decay (`θ ← θ·(1 − lr·wd)` first), flashoptim's `FlashSGDW`. */
 export class FlashSGDW extends FlashOptimizer<FlashSGDHyper> {
   constructor(params: ParamsInput<FlashSGDHyper & FlashGroupKeys>, options: FlashSGDWOptions = {}) {
+    options = checkOptions('FlashSGDW', options, FLASH_SGDW_OPTIONS);
     super(
       params,
       defaults(options),

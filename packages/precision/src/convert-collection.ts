@@ -1,4 +1,4 @@
-import { type DType, isFloatDType, Tensor } from '@mixprec/core';
+import { checkDtype, type DType, isFloatDType, Tensor } from '@mixprec/core';
 
 /** Whether `value` is a plain object (a "dict" batch), not a tensor, array or class instance. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -21,6 +21,7 @@ function castTensor(value: unknown, dtype: DType): unknown {
  * untouched, so class instances and strings are safe.
  */
 export function castFloating<T>(data: T, dtype: DType): T {
+  checkDtype('castFloating', dtype, { floating: true });
   return castAny(data, dtype) as T;
 }
 
@@ -49,6 +50,7 @@ export function convertAudioPreserving<T>(
   dtype: DType,
   keepKey: (key: string) => boolean = isAudioKey,
 ): T {
+  checkDtype('convertAudioPreserving', dtype, { floating: true });
   return preserve(batch, dtype, keepKey) as T;
 }
 

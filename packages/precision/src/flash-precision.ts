@@ -2,15 +2,21 @@ import {
   BasePrecision,
   type CastModelOptions,
   castModel,
+  checkOptions,
   type HalfDType,
   isFloatDType,
   MixprecError,
   type Module,
   type Optimizer,
+  optionSpec,
   type StepOutcome,
 } from '@mixprec/core';
 import { convertAudioAware } from './convert-collection.js';
-import { fp16EpsCheck, type HalfPrecisionOptions } from './half-precision.js';
+import {
+  fp16EpsCheck,
+  HALF_PRECISION_OPTIONS,
+  type HalfPrecisionOptions,
+} from './half-precision.js';
 import { keepFp32Predicate } from './keep-fp32.js';
 
 /** The canonical flash strings. */
@@ -47,6 +53,14 @@ export interface FlashPrecisionOptions
   extends HalfPrecisionOptions,
     Pick<CastModelOptions, 'selective' | 'fullPrecisionLayers' | 'fullPrecisionRecastLayers'> {}
 
+/** The keys of `FlashPrecisionOptions` and their kinds. */
+export const FLASH_PRECISION_OPTIONS = optionSpec<FlashPrecisionOptions>({
+  ...HALF_PRECISION_OPTIONS,
+  selective: 'boolean',
+  fullPrecisionLayers: 'array',
+  fullPrecisionRecastLayers: 'array',
+});
+
 /**
  * NeMo's FlashPrecision (for flash optimizers that keep their own master weights): casts an
  * all-fp32 model to the half dtype once with core's `castModel` (flashoptim's `cast_model`:
@@ -74,9 +88,9 @@ export class FlashPrecision extends BasePrecision {
           .join(', ')}`,
       );
     }
+    this.#options = checkOptions('FlashPrecision', options, FLASH_PRECISION_OPTIONS);
     this.precision = normalized;
     this.dtype = normalized.startsWith('bf16') ? 'bfloat16' : 'float16';
-    this.#options = options;
     this.#checkEps = fp16EpsCheck(this.precision, options.warn);
   }
 

@@ -1,11 +1,20 @@
-import { BasePrecision, MixprecError, type Module, withDefaultDtype } from '@mixprec/core';
+import {
+  BasePrecision,
+  checkOptions,
+  MixprecError,
+  type Module,
+  optionSpec,
+  withDefaultDtype,
+} from '@mixprec/core';
 import { castFloating } from './convert-collection.js';
-import { conversionFilter, type ModuleConversionOptions } from './keep-fp32.js';
+import { conversionFilter, KEEP_FP32, type ModuleConversionOptions } from './keep-fp32.js';
 
 /** The precision strings `FullPrecision` implements. */
 export type FullPrecisionString = '32-true' | '64-true';
 
 const FULL: readonly FullPrecisionString[] = ['32-true', '64-true'];
+
+const FULL_OPTIONS = optionSpec<ModuleConversionOptions>({ keepFp32: KEEP_FP32 });
 
 /**
  * Full precision: `'32-true'` is core's plain fp32 training (every hook is the default, and
@@ -27,9 +36,9 @@ export class FullPrecision extends BasePrecision {
         `Passed \`FullPrecision(precision=${JSON.stringify(precision)})\`; expected one of ${FULL.map((p) => `'${p}'`).join(', ')}`,
       );
     }
+    this.#options = checkOptions('FullPrecision', options, FULL_OPTIONS);
     this.precision = precision;
     this.#dtype = precision === '64-true' ? 'float64' : undefined;
-    this.#options = options;
   }
 
   /** The dtype of parameters and batches under this plugin. */

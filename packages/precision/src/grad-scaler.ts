@@ -1,8 +1,10 @@
 import {
+  checkOptions,
   DtypeError,
   MixprecError,
   mainParams,
   type Optimizer,
+  optionSpec,
   type StepOutcome,
   type Tensor,
 } from '@mixprec/core';
@@ -20,6 +22,14 @@ export interface GradScalerOptions {
   /** A disabled scaler is a pass-through (scale 1, never skips). Default true. */
   readonly enabled?: boolean;
 }
+
+const GRAD_SCALER_OPTIONS = optionSpec<GradScalerOptions>({
+  initScale: 'number',
+  growthFactor: 'number',
+  backoffFactor: 'number',
+  growthInterval: 'number',
+  enabled: 'boolean',
+});
 
 /** The five-key checkpoint state, torch's keys verbatim so checkpoints read the same. */
 export type GradScalerState = {
@@ -67,6 +77,8 @@ export class GradScaler {
   readonly #perOptimizer = new Map<Optimizer, OptimizerEntry>();
 
   constructor(options: GradScalerOptions = {}) {
+    // Keys and kinds are checked even for a disabled scaler; torch's value ranges only when enabled.
+    options = checkOptions('GradScaler', options, GRAD_SCALER_OPTIONS);
     this.#enabled = options.enabled ?? true;
     this.#initScale = f32(options.initScale ?? 2 ** 16);
     this.#growthFactor = options.growthFactor ?? 2;

@@ -1,21 +1,29 @@
 import {
   BasePrecision,
+  checkOptions,
   type HalfDType,
   MixprecError,
   type Module,
   type Optimizer,
+  optionSpec,
   roundToDtype,
   type StepOutcome,
   withDefaultDtype,
 } from '@mixprec/core';
 import { castFloating } from './convert-collection.js';
-import { conversionFilter, type ModuleConversionOptions } from './keep-fp32.js';
+import { conversionFilter, KEEP_FP32, type ModuleConversionOptions } from './keep-fp32.js';
 
 /** Options of `HalfPrecision` and `HalfPrecisionForAudio`. */
 export interface HalfPrecisionOptions extends ModuleConversionOptions {
   /** Where the fp16 optimizer-eps warning goes (default `console.warn`). */
   readonly warn?: (message: string) => void;
 }
+
+/** The keys of `HalfPrecisionOptions` and their kinds. */
+export const HALF_PRECISION_OPTIONS = optionSpec<HalfPrecisionOptions>({
+  keepFp32: KEEP_FP32,
+  warn: 'function',
+});
 
 /**
  * The optimizer groups whose `eps` rounds to zero in fp16 while they keep fp16 parameters with
@@ -87,9 +95,9 @@ export class HalfPrecision extends BasePrecision {
         `Passed \`${new.target.name}(precision=${JSON.stringify(precision)})\`; expected one of ${HALF.map((p) => `'${p}'`).join(', ')}`,
       );
     }
+    this.#options = checkOptions(new.target.name, options, HALF_PRECISION_OPTIONS);
     this.precision = precision;
     this.dtype = precision === 'bf16-true' ? 'bfloat16' : 'float16';
-    this.#options = options;
     this.#checkEps = fp16EpsCheck(precision, options.warn);
   }
 

@@ -1,4 +1,4 @@
-import type { TensorFilter } from '@mixprec/core';
+import type { OptionCheck, TensorFilter } from '@mixprec/core';
 
 /**
  * Which parameters/buffers a true-precision module conversion keeps in fp32: a predicate on
@@ -12,6 +12,13 @@ export interface ModuleConversionOptions {
   /** Tensors to leave in fp32 (e.g. an audio front end that is unstable in half). */
   readonly keepFp32?: KeepFp32;
 }
+
+/** What `keepFp32` accepts, for option checks. */
+export const KEEP_FP32: OptionCheck = {
+  expected: 'a predicate on the tensor name or an array of glob strings',
+  test: (v) =>
+    typeof v === 'function' || (Array.isArray(v) && v.every((p) => typeof p === 'string')),
+};
 
 function globToRegExp(pattern: string): RegExp {
   const body = pattern

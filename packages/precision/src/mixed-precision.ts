@@ -2,9 +2,13 @@ import {
   type AutocastDevice,
   autocast,
   BasePrecision,
+  checkOptions,
+  describeValue,
   type HalfDType,
   MixprecError,
   type Optimizer,
+  OptionsError,
+  optionSpec,
   type Parameter,
   type StepOutcome,
   type Tensor,
@@ -26,6 +30,14 @@ export interface MixedPrecisionOptions {
 }
 
 const MIXED: readonly MixedPrecisionString[] = ['16-mixed', 'bf16-mixed'];
+
+const MIXED_OPTIONS = optionSpec<MixedPrecisionOptions>({
+  device: 'any',
+  scaler: {
+    expected: 'a GradScaler or GradScaler options',
+    test: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  },
+});
 
 /**
  * Automatic mixed precision (Lightning's MixedPrecision, Trainer semantics): fp32 parameters
@@ -52,6 +64,13 @@ export class MixedPrecision extends BasePrecision {
       const got = typeof precision === 'string' ? `'${precision}'` : String(precision);
       throw new MixprecError(
         `Passed \`MixedPrecision(precision=${got})\`. Precision must be '16-mixed' or 'bf16-mixed'.`,
+      );
+    }
+    options = checkOptions('MixedPrecision', options, MIXED_OPTIONS);
+    if (options.device !== undefined && options.device !== 'cuda' && options.device !== 'cpu') {
+      throw new OptionsError(
+        `MixedPrecision: option 'device' is ${describeValue(options.device)}; expected 'cuda' or 'cpu'`,
+        { where: 'MixedPrecision' },
       );
     }
     if (precision === 'bf16-mixed' && options.scaler !== undefined) {

@@ -1,18 +1,61 @@
-import { type DType, MixprecError, type PrecisionPlugin } from '@mixprec/core';
-import { FlashPrecision } from './flash-precision.js';
+import {
+  checkOptions,
+  type DType,
+  MixprecError,
+  optionSpec,
+  type PrecisionPlugin,
+} from '@mixprec/core';
+import {
+  FLASH_PRECISION_OPTIONS,
+  FlashPrecision,
+  type FlashPrecisionOptions,
+} from './flash-precision.js';
 import { FullPrecision } from './full-precision.js';
 import type { HalfPrecisionOptions } from './half-precision.js';
 import { HalfPrecision } from './half-precision.js';
 import { MixedPrecision, type MixedPrecisionOptions } from './mixed-precision.js';
 
-/** What a table row's factory receives: module conversion plus the mixed-precision options. */
-export type PluginOptions = HalfPrecisionOptions & MixedPrecisionOptions;
+/**
+ * What a table row's factory receives: the options of every plugin (module conversion, the
+ * mixed-precision ones and FlashPrecision's layer options); each row passes on the ones its
+ * plugin takes.
+ */
+export type PluginOptions = FlashPrecisionOptions & MixedPrecisionOptions;
 
-/** Options of `createPrecisionPlugin` (forwarded to the plugin that the string selects). */
-export interface CreatePrecisionOptions extends HalfPrecisionOptions, MixedPrecisionOptions {
+/**
+ * Options of `createPrecisionPlugin`: the union of the plugins' options. The plugin that the
+ * string selects gets the ones it takes (`keepFp32`/`warn` for the true and flash modes, the
+ * layer options for flash, `device`/`scaler` for the mixed modes), so one options object serves
+ * every precision string; a key no plugin knows is an error.
+ */
+export interface CreatePrecisionOptions extends FlashPrecisionOptions, MixedPrecisionOptions {
   /** Where alias (and plugin) warnings go (default `console.warn`). */
   readonly warn?: (message: string) => void;
 }
+
+const CREATE_OPTIONS = optionSpec<CreatePrecisionOptions>({
+  ...FLASH_PRECISION_OPTIONS,
+  device: 'any',
+  scaler: 'any',
+});
+const PARSE_OPTIONS = optionSpec<Pick<CreatePrecisionOptions, 'warn'>>({ warn: 'function' });
+
+const keepOnly = (o: PluginOptions): HalfPrecisionOptions => ({ keepFp32: o.keepFp32 });
+const halfOnly = (o: PluginOptions): HalfPrecisionOptions => ({
+  keepFp32: o.keepFp32,
+  warn: o.warn,
+});
+const mixedOnly = (o: PluginOptions): MixedPrecisionOptions => ({
+  device: o.device,
+  scaler: o.scaler,
+});
+const flashOnly = (o: PluginOptions): FlashPrecisionOptions => ({
+  keepFp32: o.keepFp32,
+  warn: o.warn,
+  selective: o.selective,
+  fullPrecisionLayers: o.fullPrecisionLayers,
+  fullPrecisionRecastLayers: o.fullPrecisionRecastLayers,
+});
 
 /** One row of the precision table: how to build the plugin and what it does, as data. */
 export interface PrecisionEntry {
@@ -33,49 +76,49 @@ export interface PrecisionEntry {
  */
 export const PRECISIONS = Object.freeze({
   '32-true': {
-    create: (o) => new FullPrecision('32-true', o),
+    create: (o) => new FullPrecision('32-true', keepOnly(o)),
     paramDtype: 'float32',
     computeDtype: 'float32',
     lossScaling: false,
   },
   '64-true': {
-    create: (o) => new FullPrecision('64-true', o),
+    create: (o) => new FullPrecision('64-true', keepOnly(o)),
     paramDtype: 'float64',
     computeDtype: 'float64',
     lossScaling: false,
   },
   '16-mixed': {
-    create: (o) => new MixedPrecision('16-mixed', { device: o.device, scaler: o.scaler }),
+    create: (o) => new MixedPrecision('16-mixed', mixedOnly(o)),
     paramDtype: 'float32',
     computeDtype: 'float16',
     lossScaling: true,
   },
   'bf16-mixed': {
-    create: (o) => new MixedPrecision('bf16-mixed', { device: o.device, scaler: o.scaler }),
+    create: (o) => new MixedPrecision('bf16-mixed', mixedOnly(o)),
     paramDtype: 'float32',
     computeDtype: 'bfloat16',
     lossScaling: false,
   },
   'fp16-true': {
-    create: (o) => new HalfPrecision('fp16-true', o),
+    create: (o) => new HalfPrecision('fp16-true', halfOnly(o)),
     paramDtype: 'float16',
     computeDtype: 'float16',
     lossScaling: false,
   },
   'bf16-true': {
-    create: (o) => new HalfPrecision('bf16-true', o),
+    create: (o) => new HalfPrecision('bf16-true', halfOnly(o)),
     paramDtype: 'bfloat16',
     computeDtype: 'bfloat16',
     lossScaling: false,
   },
   'fp16-flash': {
-    create: (o) => new FlashPrecision('fp16-flash', o),
+    create: (o) => new FlashPrecision('fp16-flash', flashOnly(o)),
     paramDtype: 'float16',
     computeDtype: 'float16',
     lossScaling: false,
   },
   'bf16-flash': {
-    create: (o) => new FlashPrecision('bf16-flash', o),
+    create: (o) => new FlashPrecision('bf16-flash', flashOnly(o)),
     paramDtype: 'bfloat16',
     computeDtype: 'bfloat16',
     lossScaling: false,
@@ -127,6 +170,7 @@ export function parsePrecision(
   value: unknown,
   options: Pick<CreatePrecisionOptions, 'warn'> = {},
 ): PrecisionString {
+  options = checkOptions('parsePrecision', options, PARSE_OPTIONS);
   if (value === undefined || value === null) return '32-true';
   // Only exact integers get a string form: 16.0 is 16 in JS, but 16.5 or '16.0' are rejected.
   const key =
@@ -151,5 +195,6 @@ export function createPrecisionPlugin(
   value: unknown,
   options: CreatePrecisionOptions = {},
 ): PrecisionPlugin {
+  options = checkOptions('createPrecisionPlugin', options, CREATE_OPTIONS);
   return PRECISIONS[parsePrecision(value, { warn: options.warn })].create(options);
 }

@@ -1,6 +1,13 @@
-import { BasePrecision, MixprecError, type PrecisionPlugin } from '@mixprec/core';
+import {
+  BasePrecision,
+  checkOptions,
+  describeValue,
+  MixprecError,
+  OptionsError,
+  type PrecisionPlugin,
+} from '@mixprec/core';
 import { FlashPrecision, normalizeFlash } from './flash-precision.js';
-import type { HalfPrecisionOptions } from './half-precision.js';
+import { HALF_PRECISION_OPTIONS, type HalfPrecisionOptions } from './half-precision.js';
 import { HalfPrecisionForAudio } from './half-precision-for-audio.js';
 
 /** A trainer config as read from YAML/JSON: `precision` and `plugins` are the keys we act on. */
@@ -27,6 +34,21 @@ const isPrecisionPlugin = (p: unknown): p is PrecisionPlugin =>
  * not mutated.
  */
 export function resolveTrainerCfg(cfg: TrainerCfg, options: HalfPrecisionOptions = {}): TrainerCfg {
+  // The cfg itself is open (a NeMo trainer config has many keys this function passes on), so
+  // only its shape is checked; the plugin options are closed.
+  if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
+    throw new OptionsError(
+      `resolveTrainerCfg: cfg is ${describeValue(cfg)}; expected a trainer config object ({ precision, plugins, ... })`,
+      { where: 'resolveTrainerCfg' },
+    );
+  }
+  if (cfg.plugins !== undefined && !Array.isArray(cfg.plugins)) {
+    throw new OptionsError(
+      `resolveTrainerCfg: cfg.plugins is ${describeValue(cfg.plugins)}; expected an array of plugins`,
+      { where: 'resolveTrainerCfg' },
+    );
+  }
+  options = checkOptions('resolveTrainerCfg', options, HALF_PRECISION_OPTIONS);
   const { precision, ...rest } = cfg;
   const plugins = [...(cfg.plugins ?? [])];
   const existing = plugins.find(isPrecisionPlugin);

@@ -10,7 +10,7 @@ import { type BackendsReport, backendsCommand } from './backends.js';
  * (not the real ort backends of KNOWN_BACKENDS: register-backends.test.ts covers those).
  */
 function registry(env: Record<string, string | undefined> = {}) {
-  const r = createBackendRegistry({ env, warn: () => {} });
+  const r = createBackendRegistry({ env });
   r.register('reference', createReferenceBackend, BackendPriority.reference);
   r.register(
     'fast',

@@ -62,7 +62,9 @@ function checkStep(step: unknown, context: string): void {
  * therefore never leaves a JSON naming a half-written tensor file; a crash between the two
  * renames leaves the previous JSON, which `loadCheckpoint` refuses by checksum rather than
  * pairing it with the new tensors. Use one directory per step to keep the previous one loadable.
- * @throws CheckpointError for non-JSON metadata, reserved keys, bad tensors or a failed write.
+ * `contents` is `{ tensors, metadata }` (no other key).
+ * @throws CheckpointError for an unknown key in `contents`, non-JSON metadata, reserved keys,
+ *   bad tensors or a failed write.
  */
 export async function saveCheckpoint(dir: string, contents: CheckpointContents): Promise<void> {
   checkDir('saveCheckpoint', dir);

@@ -1,4 +1,11 @@
-import { GroupSession, runCase, selectCases } from './run-conformance.js';
+import { optionSpec } from '../util/check-option-keys.js';
+import {
+  CONFORMANCE_OPTIONS,
+  checkConformanceOptions,
+  GroupSession,
+  runCase,
+  selectCases,
+} from './run-conformance.js';
 import { CONFORMANCE_GROUPS, type ConformanceOptions } from './types.js';
 
 /** Options of `describeConformance`. */
@@ -6,6 +13,11 @@ export interface DescribeConformanceOptions extends ConformanceOptions {
   /** Timeout of each case in milliseconds (default 120 000: the reference backend is an interpreter). */
   readonly timeout?: number;
 }
+
+const DESCRIBE_OPTIONS = optionSpec<DescribeConformanceOptions>({
+  ...CONFORMANCE_OPTIONS,
+  timeout: 'number',
+});
 
 /**
  * Registers the conformance suite as vitest tests: one `describe` per group, one `it` per case
@@ -19,6 +31,7 @@ export interface DescribeConformanceOptions extends ConformanceOptions {
  * await describeConformance({ createBackend: () => createOrtBackend() });
  */
 export async function describeConformance(options: DescribeConformanceOptions): Promise<void> {
+  checkConformanceOptions('describeConformance', options, DESCRIBE_OPTIONS);
   const { afterAll, describe, it } = await import('vitest');
   const cases = selectCases(options.only);
   for (const group of CONFORMANCE_GROUPS) {

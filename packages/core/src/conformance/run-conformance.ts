@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
+import { OptionsError } from '../errors/options-error.js';
+import { checkOptions, type OptionSpec, optionSpec } from '../util/check-option-keys.js';
+import { closestMatch } from '../util/did-you-mean.js';
 import { autocastCases } from './autocast-group.js';
 import { broadcastCases } from './broadcast-group.js';
 import { castsCases } from './casts-group.js';
@@ -20,6 +23,27 @@ import {
   type ConformanceResult,
 } from './types.js';
 import { defaultVectorsDir, readVectorsJson } from './vectors.js';
+
+const ONLY = {
+  expected: 'an array of group names or case id prefixes',
+  test: (v: unknown) => Array.isArray(v) && v.every((p) => typeof p === 'string'),
+};
+
+/** The keys of `ConformanceOptions` and their kinds. */
+export const CONFORMANCE_OPTIONS = optionSpec<ConformanceOptions>({
+  createBackend: 'function',
+  vectorsDir: 'string',
+  only: ONLY,
+});
+
+/** Checks the options of `runConformance` / `describeConformance` before any case runs. */
+export function checkConformanceOptions<T extends ConformanceOptions>(
+  where: string,
+  options: T,
+  spec: OptionSpec<T>,
+): T {
+  return checkOptions(where, options, spec, { required: ['createBackend'] });
+}
 
 /** Every case of the v1 suite, in group order. */
 function allCases(): ConformanceCase[] {
@@ -44,10 +68,26 @@ function allCases(): ConformanceCase[] {
 export function selectCases(only?: readonly string[]): ConformanceCase[] {
   const cases = allCases();
   if (only === undefined) return cases;
+  if (!ONLY.test(only)) {
+    throw new OptionsError(
+      `conformance: option 'only' is ${JSON.stringify(only)}; expected ${ONLY.expected}`,
+      {
+        where: 'conformance',
+      },
+    );
+  }
   const unmatched = only.filter((p) => !cases.some((c) => c.group === p || c.id.startsWith(p)));
   if (unmatched.length > 0) {
-    throw new Error(
-      `conformance: 'only' entries ${JSON.stringify(unmatched)} match no case; expected group names (${CONFORMANCE_GROUPS.join(', ')}) or id prefixes such as 'op/add' or 'cast/'`,
+    const candidates = [...CONFORMANCE_GROUPS, ...new Set(cases.map((c) => c.id))];
+    const suggestions: Record<string, string> = {};
+    for (const p of unmatched) {
+      const match = closestMatch(p, candidates);
+      if (match !== undefined) suggestions[p] = match;
+    }
+    const hints = Object.entries(suggestions).map(([p, m]) => `'${p}': did you mean '${m}'?`);
+    throw new OptionsError(
+      `conformance: 'only' entries ${JSON.stringify(unmatched)} match no case${hints.length > 0 ? ` (${hints.join('; ')})` : ''}; expected group names (${CONFORMANCE_GROUPS.join(', ')}) or id prefixes such as 'op/add' or 'cast/'`,
+      { where: 'conformance', unknownKeys: unmatched, accepted: CONFORMANCE_GROUPS, suggestions },
     );
   }
   return cases.filter((c) => only.some((p) => c.group === p || c.id.startsWith(p)));
@@ -127,6 +167,7 @@ export async function runCase(c: ConformanceCase, ctx: CaseContext): Promise<Con
  * console.table(summarizeConformance(results));
  */
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceResult[]> {
+  checkConformanceOptions('runConformance', options, CONFORMANCE_OPTIONS);
   const cases = selectCases(options.only);
   const results: ConformanceResult[] = [];
   for (const group of CONFORMANCE_GROUPS) {

@@ -1,3 +1,4 @@
+import { checkDtype } from '../dtype/check-dtype.js';
 import { DTYPES, type DType } from '../dtype/dtypes.js';
 import { DtypeError } from '../errors/dtype-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
@@ -145,11 +146,7 @@ const INFER = {
     throw new ShapeMismatchError('arange: a source node carries its own shape and dtype');
   },
   cast: (attrs, [x]) => {
-    if (!(attrs.dtype in DTYPES))
-      throw new DtypeError(
-        `cast: dtype '${attrs.dtype}' is not a mixprec dtype; expected one of ${Object.keys(DTYPES).join(', ')}`,
-      );
-    return { shape: x.shape, dtype: attrs.dtype };
+    return { shape: x.shape, dtype: checkDtype('cast', attrs.dtype) };
   },
   neg: (a, inputs, op) => {
     if (inputs[0].dtype === 'bool')

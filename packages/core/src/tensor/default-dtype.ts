@@ -1,5 +1,5 @@
-import { type DType, isFloatDType } from '../dtype/dtypes.js';
-import { DtypeError } from '../errors/dtype-error.js';
+import { checkDtype } from '../dtype/check-dtype.js';
+import type { DType } from '../dtype/dtypes.js';
 
 let current: DType = 'float32';
 
@@ -13,11 +13,7 @@ export function getDefaultDtype(): DType {
  * tensor creation); the previous default is restored even if `fn` throws.
  */
 export function withDefaultDtype<T>(dtype: DType, fn: () => T): T {
-  if (!isFloatDType(dtype)) {
-    throw new DtypeError(
-      `withDefaultDtype: dtype '${dtype}'; expected a floating dtype (float32, float16, bfloat16, float64)`,
-    );
-  }
+  checkDtype('withDefaultDtype', dtype, { floating: true });
   const previous = current;
   current = dtype;
   try {

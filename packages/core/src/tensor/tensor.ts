@@ -4,6 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { bf16ToF32, f16ToF32 } from '../dtype/convert.js';
 import type { DType, StorageArray } from '../dtype/dtypes.js';
 import { floatDtypeFor } from '../dtype/promotion.js';
+import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import { shapeSize } from '../graph/graph.js';
 import type { LazyNode } from '../graph/node.js';
 import { disposeNode, realizeNodes } from '../graph/realize.js';
@@ -251,7 +252,7 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
     if (this.size !== 1)
-      throw new RangeError(
+      throw new ShapeMismatchError(
         `item: tensor of shape [${this.shape.join(',')}] has ${this.size} elements; expected exactly 1`,
       );
     return (await this.data())[0];

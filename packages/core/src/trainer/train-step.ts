@@ -5,6 +5,7 @@ import { type GradientReleaseHandle, gradientReleaseOf } from '../optim/gradient
 import type { Optimizer } from '../optim/optimizer.js';
 import type { GradientClipAlgorithm, PrecisionPlugin } from '../precision/precision-plugin.js';
 import { realize, type Tensor } from '../tensor/tensor.js';
+import { checkOptions, optionSpec } from '../util/check-option-keys.js';
 import { memoryByCategory } from './memory-report.js';
 import type { StepFn, TrainStepResult } from './trainer-types.js';
 
@@ -22,6 +23,21 @@ export interface TrainStepArgs<B> {
   /** Step number to report. */
   readonly stepNumber: number;
 }
+
+const TRAIN_STEP_ARGS = optionSpec<TrainStepArgs<unknown>>({
+  backend: 'object',
+  model: 'object',
+  optimizer: 'object',
+  precision: 'object',
+  step: 'function',
+  batches: 'array',
+  gradientClipVal: 'number',
+  gradientClipAlgorithm: {
+    expected: "'norm' or 'value'",
+    test: (v) => v === 'norm' || v === 'value',
+  },
+  stepNumber: 'integer',
+});
 
 /**
  * Zero is finite and 0 * ±inf or 0 * NaN is NaN, so Σ(g * 0) over every gradient is 0 exactly
@@ -66,6 +82,11 @@ function activeRelease<B>(args: TrainStepArgs<B>): GradientReleaseHandle | undef
  * check, unscale, clipping or plugin `optimizerStep`).
  */
 export async function trainStep<B>(args: TrainStepArgs<B>): Promise<TrainStepResult> {
+  checkOptions('trainStep', args, TRAIN_STEP_ARGS, {
+    subject: 'args',
+    noun: 'argument',
+    required: Object.keys(TRAIN_STEP_ARGS),
+  });
   const { backend, model, optimizer, precision, batches } = args;
   const started = performance.now();
   const params = model.parameters().filter((p) => p.requiresGrad);

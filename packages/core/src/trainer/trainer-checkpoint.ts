@@ -13,7 +13,6 @@ import { fromArray } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
   checkOptions,
-  checkOptionValue,
   describeValue,
   type OptionCheck,
   optionSpec,
@@ -101,25 +100,17 @@ function checkParts(where: string, dir: unknown, parts: TrainerCheckpointParts):
       `${where}: dir is ${describeValue(dir)}; expected the checkpoint directory's path`,
     );
   }
-  const settings = { noun: 'part', subject: 'parts', makeError: asCheckpointError };
   if (parts === undefined) {
     throw new CheckpointError(
       `${where}: parts is undefined; expected { trainer, model, optimizer, scheduler?, config? }`,
     );
   }
-  checkOptions(where, parts, PARTS, settings);
-  for (const part of REQUIRED) {
-    const expected = `${PART_KINDS[part].expected}; it is required`;
-    checkOptionValue(
-      where,
-      part,
-      undefined,
-      parts[part] !== undefined,
-      expected,
-      'part',
-      asCheckpointError,
-    );
-  }
+  checkOptions(where, parts, PARTS, {
+    noun: 'part',
+    subject: 'parts',
+    makeError: asCheckpointError,
+    required: REQUIRED,
+  });
 }
 
 /** A module with its own random stream (e.g. `Dropout`). */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
 import { countingRuns } from '../conformance/counting-runs.js';
+import { OptionsError } from '../errors/options-error.js';
 import { GELU } from '../nn/activations.js';
 import { Dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/linear.js';
@@ -170,5 +171,70 @@ describe('Trainer', () => {
     expect(() => new Trainer({ maxSteps: 1, accumulateGradBatches: 0 })).toThrow(
       /accumulateGradBatches/,
     );
+  });
+});
+
+describe('Trainer options and arguments', () => {
+  const plugin = new Trainer({ maxSteps: 1 }).precisionPlugin;
+
+  it("refuses an unknown option instead of falling back to fp32, with 'did you mean'", () => {
+    const call = () => new Trainer({ maxSteps: 1, precison: plugin } as never);
+    expect(call).toThrow(OptionsError);
+    expect(call).toThrow(
+      "Trainer: unknown option 'precison' (did you mean 'precision'?); accepted options: precision, backend, maxSteps, maxEpochs, accumulateGradBatches, gradientClipVal, gradientClipAlgorithm, valCheckInterval, scheduler, callbacks",
+    );
+  });
+
+  it("explains 'plugins' (a NeMo trainer config key) and a precision string", () => {
+    expect(() => new Trainer({ maxSteps: 1, plugins: [plugin] } as never)).toThrow(
+      "Trainer: unknown option 'plugins' (mixprec's Trainer takes one precision plugin as 'precision'",
+    );
+    expect(() => new Trainer({ maxSteps: 1, precision: 'bf16-mixed' } as never)).toThrow(
+      `Trainer: option 'precision' is "bf16-mixed"; expected a PrecisionPlugin object`,
+    );
+  });
+
+  it('checks the kinds of options and callbacks', () => {
+    expect(() => new Trainer('fast' as never)).toThrow(
+      'Trainer: options is "fast"; expected an object',
+    );
+    expect(() => new Trainer({ maxSteps: '10' } as never)).toThrow(
+      'Trainer: maxSteps is "10"; expected a non-negative integer',
+    );
+    expect(() => new Trainer({ maxSteps: 1, callbacks: {} } as never)).toThrow(
+      "Trainer: option 'callbacks' is an object; expected an array",
+    );
+    expect(() => new Trainer({ maxSteps: 1, scheduler: {} } as never)).toThrow(
+      "Trainer: option 'scheduler' is an object; expected a scheduler",
+    );
+    expect(
+      () => new Trainer({ maxSteps: 1, callbacks: [{ onTrainstepEnd: () => {} }] } as never),
+    ).toThrow(
+      "Trainer: callbacks[0]: unknown hook 'onTrainstepEnd' (did you mean 'onTrainStepEnd'?); accepted hooks: onFitStart, onTrainStepEnd, onValidationEnd, onFitEnd",
+    );
+    // Members that are not hooks (state) pass, and class instances' methods count as hooks.
+    class Logger {
+      lines: string[] = [];
+      onFitEnd() {}
+    }
+    expect(() => new Trainer({ maxSteps: 1, callbacks: [new Logger()] })).not.toThrow();
+  });
+
+  it('fit and step check their arguments before doing anything', async () => {
+    const { model, optimizer } = makeRun();
+    const trainer = new Trainer({ backend: createReferenceBackend(), maxSteps: 1 });
+    await expect(
+      trainer.fit({ model, optimizer, step, traindata: () => batches(0) } as never),
+    ).rejects.toThrow("Trainer.fit: unknown argument 'traindata' (did you mean 'trainData'?)");
+    await expect(trainer.fit({ model, optimizer, step } as never)).rejects.toThrow(
+      "Trainer.fit: argument 'trainData' is missing; expected a function",
+    );
+    await expect(trainer.step({ model, optimizer } as never, batches(0))).rejects.toThrow(
+      "Trainer.step: argument 'step' is missing",
+    );
+    await expect(trainer.step({ model, optimizer, step }, [])).rejects.toThrow(
+      "Trainer.step: argument 'batches' is an array of 0; expected a non-empty array",
+    );
+    expect(trainer.state.globalStep).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/default-registry.js';
 import { MixprecError } from '../errors/mixprec-error.js';
+import { OptionsError } from '../errors/options-error.js';
 import type { Module } from '../nn/module.js';
 import { BasePrecision } from '../precision/base-precision.js';
 import type { PrecisionPlugin } from '../precision/precision-plugin.js';
@@ -10,7 +11,6 @@ import {
   checkOptions,
   checkOptionValue,
   describeValue,
-  type OptionKind,
   type OptionSpec,
   optionKeys,
   optionSpec,
@@ -145,21 +145,16 @@ const TRAINER_HINTS: Readonly<Record<string, string>> = {
 
 /** Checks an arguments object: known keys, each present and of its kind (`valData` optional). */
 function checkArgs<T extends object>(where: string, args: T, spec: OptionSpec<T>): void {
-  checkOptions(where, args, spec, { subject: 'args', noun: 'argument' });
-  for (const key of Object.keys(spec))
-    if (key !== 'valData' && (args as Record<string, unknown>)[key] === undefined)
-      checkOptionValue(
-        where,
-        key,
-        undefined,
-        false,
-        checkOfKind(spec[key as keyof typeof spec]),
-        'argument',
-      );
+  const keys = Object.keys(spec);
+  if (args === undefined) {
+    throw new OptionsError(`${where}: args is undefined; expected { ${keys.join(', ')} }`, {
+      where,
+      accepted: keys,
+    });
+  }
+  const required = keys.filter((k) => k !== 'valData');
+  checkOptions(where, args, spec, { subject: 'args', noun: 'argument', required });
 }
-
-const checkOfKind = (kind: OptionKind): string =>
-  typeof kind === 'string' ? (kind === 'function' ? 'a function' : kind) : kind.expected;
 
 /**
  * Fits a model: batches → precision plugin → one backend run per optimizer step (forward,

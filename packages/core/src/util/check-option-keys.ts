@@ -62,6 +62,8 @@ export interface CheckOptionKeysSettings {
    * functions document another class, e.g. a `CheckpointError` for checkpoint parts.
    */
   readonly makeError?: (message: string, details: OptionsErrorDetails) => Error;
+  /** Keys that must be present (not `undefined`); `checkOptions` only. */
+  readonly required?: readonly string[];
 }
 
 const optionsError = (message: string, details: OptionsErrorDetails): Error =>
@@ -159,7 +161,8 @@ export function checkOptionValue(
 
 /**
  * `checkOptionKeys` over the keys of `spec`, then the kind of every value that is not
- * `undefined`. Returns the options (`{}` for `undefined`), typed.
+ * `undefined` (and the presence of `settings.required`). Returns the options (`{}` for
+ * `undefined`), typed.
  * @throws OptionsError naming the function, the key, the value and what was expected.
  */
 export function checkOptions<T extends object>(
@@ -169,12 +172,18 @@ export function checkOptions<T extends object>(
   settings: CheckOptionKeysSettings = {},
 ): T {
   checkOptionKeys(where, options, Object.keys(spec), settings);
-  if (options === undefined) return {} as T;
-  const values = options as Record<string, unknown>;
+  const values = (options ?? {}) as Record<string, unknown>;
   for (const [key, kind] of Object.entries(spec) as [string, OptionKind][]) {
     const value = values[key];
-    if (value === undefined) continue;
     const check = checkOf(kind);
+    if (value === undefined) {
+      if (settings.required?.includes(key)) {
+        const noun = settings.noun ?? 'option';
+        const fail = settings.makeError ?? optionsError;
+        throw fail(`${where}: ${noun} '${key}' is missing; expected ${check.expected}`, { where });
+      }
+      continue;
+    }
     checkOptionValue(
       where,
       key,
@@ -185,5 +194,5 @@ export function checkOptions<T extends object>(
       settings.makeError,
     );
   }
-  return options;
+  return (options ?? {}) as T;
 }
