@@ -74,12 +74,6 @@ export interface OrtBackend extends Backend {
 export async function loadOrtBackend(options: OrtBackendOptions = {}): Promise<OrtBackend> {
   checkOptions('loadOrtBackend', options, ORT_BACKEND_OPTIONS);
   const backend = createOrtBackend(options);
-  const ort = await loadOnnxRuntime();
-  // A missing CUDA library is reported through the rejection below; keep onnxruntime's native
-  // logger from printing it to stderr as well (only while the logger is at its default).
-  if (backend.capabilities.devices[0] !== 'cpu' && ort.env.logLevel === 'warning') {
-    ort.env.logLevel = 'fatal';
-  }
   try {
     await backend.ready();
   } catch (error) {

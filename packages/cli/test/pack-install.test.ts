@@ -430,10 +430,31 @@ for (const manager of MANAGERS) {
           const tiny = '--steps 2 --train-size 32 --val-size 16 --batch-size 8'.split(' ');
           const train = await run(bin, ['train', ...tiny, '--out', 'run', '--json'], options);
           expect(JSON.parse(train.stdout).summary.steps).toBe(2);
+          expect(JSON.parse(train.stdout).backend).toBe('ort');
+          // Nothing about backends the user did not ask for (no CUDA here: ort-cuda was probed).
+          expect(train.stderr).toContain('backend ort,');
+          expect(train.stderr).not.toMatch(/ort-cuda|cuda|onnxruntime|passed over|warn/i);
           expect(readdirSync(join(cwd(), 'run'))).toEqual(
             expect.arrayContaining(['checkpoint', 'metrics.json']),
           );
         }, 120_000);
+
+        it.each([
+          [['trian'], "did you mean 'train'?"],
+          [['train', '--backend', 'nope'], "mixprec train: --backend 'nope': no backend"],
+        ])(
+          'mixprec %j is a usage error: exit 2',
+          async (argv, message) => {
+            const bin = join(cwd(), 'node_modules/.bin/mixprec');
+            const failure = await execFileAsync(bin, argv, { cwd: cwd(), env: cleanEnv() }).then(
+              () => undefined,
+              (e: unknown) => e as { code?: number; stderr?: string },
+            );
+            expect(failure?.code).toBe(2);
+            expect(failure?.stderr).toContain(message);
+          },
+          60_000,
+        );
       }
     });
   }

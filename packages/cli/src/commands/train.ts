@@ -289,7 +289,8 @@ export async function trainCommand(
     history,
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  if (flags.json) io.out(JSON.stringify({ config, seconds, summary }, null, 2));
+  if (flags.json)
+    io.out(JSON.stringify({ config, backend: backend.name, seconds, summary }, null, 2));
   else
     io.out(
       formatSummary({
