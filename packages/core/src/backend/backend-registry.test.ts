@@ -55,6 +55,15 @@ describe('BackendRegistry', () => {
     await expect(r.select('refrence')).rejects.toThrow(/did you mean 'reference'\?/);
   });
 
+  it('once a package is registered, an unknown name of its prefix gets a suggestion instead', async () => {
+    const r = createBackendRegistry({ env: {} });
+    r.register('ort', () => fake('ort'), 20);
+    r.register('ort-cuda', () => fake('ort-cuda'), 21);
+    await expect(r.select('ort-cdua')).rejects.toThrow(
+      "selectBackend('ort-cdua'): no backend of that name is registered; expected 'auto' or one of ort-cuda, ort; did you mean 'ort-cuda'?",
+    );
+  });
+
   it.each([
     ['ort-cuda', '@mixprec/backend-ort'],
     ['ort-webgpu', '@mixprec/backend-ort'],

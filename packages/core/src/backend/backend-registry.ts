@@ -209,7 +209,11 @@ export class BackendRegistry {
    */
   unknownNameMessage(name: string): string {
     const known = this.names();
-    const pkg = BACKEND_PACKAGES.find(([prefix]) => name.startsWith(prefix))?.[1];
+    // The package hint only while none of that package's backends is registered: once it is
+    // imported, an unknown 'ort-…' name is a typo or a backend it does not have.
+    const pkg = BACKEND_PACKAGES.find(
+      ([prefix]) => name.startsWith(prefix) && !known.some((k) => k.startsWith(prefix)),
+    )?.[1];
     const hint = pkg
       ? `; '${name}' comes with ${pkg}: install it and import it once (import '${pkg}'), which registers its backends`
       : didYouMean(name, known);
