@@ -18,22 +18,31 @@ import {
   type HalfPrecisionOptions,
 } from './half-precision.js';
 import { keepFp32Predicate } from './keep-fp32.js';
+import {
+  canonicalPrecision,
+  modeOfKind,
+  PRECISION_MODES,
+  type PrecisionStringOf,
+  precisionStringsOf,
+} from './precision-modes.js';
 
-/** The canonical flash strings. */
-export type FlashPrecisionString = 'fp16-flash' | 'bf16-flash';
+/** The canonical flash strings (rows of plugin kind `'flash'`). */
+export type FlashPrecisionString = PrecisionStringOf<'flash'>;
 
-/** Legacy NeMo spellings accepted for migration, mapped to their flash string. */
-export const FLASH_ALIASES: Readonly<Record<string, FlashPrecisionString>> = Object.freeze({
-  'fp16-flash': 'fp16-flash',
-  'bf16-flash': 'bf16-flash',
-  'fp16-automodel': 'fp16-flash',
-  'bf16-automodel': 'bf16-flash',
-});
+/**
+ * Every flash spelling (the canonical strings and the legacy NeMo `*-automodel` aliases of
+ * their rows) mapped to its flash string.
+ */
+export const FLASH_ALIASES: Readonly<Record<string, FlashPrecisionString>> = Object.freeze(
+  Object.fromEntries(
+    precisionStringsOf('flash').map((s) => [s, canonicalPrecision(s) as FlashPrecisionString]),
+  ),
+);
 
 /** NeMo's `normalize_flash`: the flash string for `value`, `undefined` when it is not one. */
 export function normalizeFlash(value: unknown): FlashPrecisionString | undefined {
-  return typeof value === 'string' && Object.hasOwn(FLASH_ALIASES, value)
-    ? FLASH_ALIASES[value]
+  return modeOfKind('flash', value)
+    ? (canonicalPrecision(value) as FlashPrecisionString)
     : undefined;
 }
 
@@ -90,7 +99,7 @@ export class FlashPrecision extends BasePrecision {
     }
     this.#options = checkOptions('FlashPrecision', options, FLASH_PRECISION_OPTIONS);
     this.precision = normalized;
-    this.dtype = normalized.startsWith('bf16') ? 'bfloat16' : 'float16';
+    this.dtype = PRECISION_MODES[normalized].paramDtype;
     this.#checkEps = fp16EpsCheck(this.precision, options.warn);
   }
 

@@ -8,11 +8,10 @@ import {
 } from '@mixprec/core';
 import { castFloating } from './convert-collection.js';
 import { conversionFilter, KEEP_FP32, type ModuleConversionOptions } from './keep-fp32.js';
+import { modeOfKind, type PrecisionStringOf, precisionStringsOf } from './precision-modes.js';
 
-/** The precision strings `FullPrecision` implements. */
-export type FullPrecisionString = '32-true' | '64-true';
-
-const FULL: readonly FullPrecisionString[] = ['32-true', '64-true'];
+/** The precision strings `FullPrecision` implements (rows of plugin kind `'full'`). */
+export type FullPrecisionString = PrecisionStringOf<'full'>;
 
 const FULL_OPTIONS = optionSpec<ModuleConversionOptions>({ keepFp32: KEEP_FP32 });
 
@@ -31,14 +30,21 @@ export class FullPrecision extends BasePrecision {
 
   constructor(precision: FullPrecisionString = '32-true', options: ModuleConversionOptions = {}) {
     super();
-    if (!FULL.includes(precision)) {
+    const mode = modeOfKind('full', precision, { aliases: false });
+    if (!mode) {
       throw new MixprecError(
-        `Passed \`FullPrecision(precision=${JSON.stringify(precision)})\`; expected one of ${FULL.map((p) => `'${p}'`).join(', ')}`,
+        `Passed \`FullPrecision(precision=${JSON.stringify(precision)})\`; expected one of ${precisionStringsOf(
+          'full',
+          { aliases: false },
+        )
+          .map((p) => `'${p}'`)
+          .join(', ')}`,
       );
     }
     this.#options = checkOptions('FullPrecision', options, FULL_OPTIONS);
     this.precision = precision;
-    this.#dtype = precision === '64-true' ? 'float64' : undefined;
+    // fp32 is every tensor's default already: nothing to impose.
+    this.#dtype = mode.paramDtype === 'float32' ? undefined : (mode.paramDtype as 'float64');
   }
 
   /** The dtype of parameters and batches under this plugin. */

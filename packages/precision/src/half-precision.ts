@@ -12,6 +12,7 @@ import {
 } from '@mixprec/core';
 import { castFloating } from './convert-collection.js';
 import { conversionFilter, KEEP_FP32, type ModuleConversionOptions } from './keep-fp32.js';
+import { modeOfKind, type PrecisionStringOf, precisionStringsOf } from './precision-modes.js';
 
 /** Options of `HalfPrecision` and `HalfPrecisionForAudio`. */
 export interface HalfPrecisionOptions extends ModuleConversionOptions {
@@ -69,10 +70,11 @@ export function fp16EpsCheck(
   };
 }
 
-/** The precision strings `HalfPrecision` implements (`'fp16-true'` is NeMo's spelling of `'16-true'`). */
-export type HalfPrecisionString = '16-true' | 'fp16-true' | 'bf16-true';
-
-const HALF: readonly HalfPrecisionString[] = ['16-true', 'fp16-true', 'bf16-true'];
+/**
+ * The precision strings `HalfPrecision` implements: rows of plugin kind `'half'` and their
+ * aliases (`'16-true'` is Lightning's spelling of `'fp16-true'`).
+ */
+export type HalfPrecisionString = PrecisionStringOf<'half'> | '16-true';
 
 /**
  * True half precision (Lightning's HalfPrecision): parameters are cast to fp16/bf16 in place,
@@ -90,14 +92,19 @@ export class HalfPrecision extends BasePrecision {
 
   constructor(precision: HalfPrecisionString = '16-true', options: HalfPrecisionOptions = {}) {
     super();
-    if (!HALF.includes(precision)) {
+    const mode = modeOfKind('half', precision);
+    if (!mode) {
       throw new MixprecError(
-        `Passed \`${new.target.name}(precision=${JSON.stringify(precision)})\`; expected one of ${HALF.map((p) => `'${p}'`).join(', ')}`,
+        `Passed \`${new.target.name}(precision=${JSON.stringify(precision)})\`; expected one of ${precisionStringsOf(
+          'half',
+        )
+          .map((p) => `'${p}'`)
+          .join(', ')}`,
       );
     }
     this.#options = checkOptions(new.target.name, options, HALF_PRECISION_OPTIONS);
     this.precision = precision;
-    this.dtype = precision === 'bf16-true' ? 'bfloat16' : 'float16';
+    this.dtype = mode.paramDtype as HalfDType;
     this.#checkEps = fp16EpsCheck(precision, options.warn);
   }
 

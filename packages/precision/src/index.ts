@@ -33,6 +33,20 @@ export { conversionFilter, keepFp32Predicate } from './keep-fp32.js';
 export type { MixedPrecisionOptions, MixedPrecisionString } from './mixed-precision.js';
 export { MixedPrecision } from './mixed-precision.js';
 export type {
+  AliasSetting,
+  PrecisionAliasFacts,
+  PrecisionMode,
+  PrecisionPluginKind,
+  PrecisionStringOf,
+} from './precision-modes.js';
+export {
+  canonicalPrecision,
+  modeOfKind,
+  PRECISION_MODES,
+  precisionMode,
+  precisionStringsOf,
+} from './precision-modes.js';
+export type {
   CreatePrecisionOptions,
   PluginOptions,
   PrecisionAlias,

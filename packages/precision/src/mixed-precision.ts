@@ -14,9 +14,10 @@ import {
   type Tensor,
 } from '@mixprec/core';
 import { GradScaler, type GradScalerOptions } from './grad-scaler.js';
+import { modeOfKind, type PrecisionStringOf, precisionStringsOf } from './precision-modes.js';
 
-/** The precision strings `MixedPrecision` implements. */
-export type MixedPrecisionString = '16-mixed' | 'bf16-mixed';
+/** The precision strings `MixedPrecision` implements (rows of plugin kind `'mixed'`). */
+export type MixedPrecisionString = PrecisionStringOf<'mixed'>;
 
 /** Options of `new MixedPrecision(...)`. */
 export interface MixedPrecisionOptions {
@@ -28,8 +29,6 @@ export interface MixedPrecisionOptions {
    */
   readonly scaler?: GradScaler | GradScalerOptions;
 }
-
-const MIXED: readonly MixedPrecisionString[] = ['16-mixed', 'bf16-mixed'];
 
 const MIXED_OPTIONS = optionSpec<MixedPrecisionOptions>({
   device: 'any',
@@ -57,13 +56,23 @@ export class MixedPrecision extends BasePrecision {
   override get scalesLoss(): boolean {
     return this.scaler !== undefined;
   }
+  /** The scaler's current scale (16-mixed); `undefined` without loss scaling. */
+  override get lossScale(): number | undefined {
+    return this.scaler?.getScale();
+  }
 
   constructor(precision: MixedPrecisionString, options: MixedPrecisionOptions = {}) {
     super();
-    if (!MIXED.includes(precision)) {
+    const mode = modeOfKind('mixed', precision, { aliases: false });
+    if (!mode?.autocastDtype) {
       const got = typeof precision === 'string' ? `'${precision}'` : String(precision);
       throw new MixprecError(
-        `Passed \`MixedPrecision(precision=${got})\`. Precision must be '16-mixed' or 'bf16-mixed'.`,
+        `Passed \`MixedPrecision(precision=${got})\`. Precision must be ${precisionStringsOf(
+          'mixed',
+          { aliases: false },
+        )
+          .map((p) => `'${p}'`)
+          .join(' or ')}.`,
       );
     }
     options = checkOptions('MixedPrecision', options, MIXED_OPTIONS);
@@ -73,19 +82,18 @@ export class MixedPrecision extends BasePrecision {
         { where: 'MixedPrecision' },
       );
     }
-    if (precision === 'bf16-mixed' && options.scaler !== undefined) {
+    if (!mode.lossScaling && options.scaler !== undefined) {
       const found =
         options.scaler instanceof GradScaler ? 'GradScaler' : JSON.stringify(options.scaler);
       throw new MixprecError(
-        `\`precision='bf16-mixed'\` does not use a scaler, found ${found}; expected no scaler (bf16 has fp32's range; remove \`scaler\` or use '16-mixed')`,
+        `\`precision='${precision}'\` does not use a scaler, found ${found}; expected no scaler (${mode.autocastDtype} has fp32's range; remove \`scaler\` or use a mode with loss scaling)`,
       );
     }
     this.precision = precision;
-    this.dtype = precision === 'bf16-mixed' ? 'bfloat16' : 'float16';
+    this.dtype = mode.autocastDtype as HalfDType;
     this.device = options.device ?? 'cuda';
     const s = options.scaler;
-    this.scaler =
-      precision === 'bf16-mixed' ? undefined : s instanceof GradScaler ? s : new GradScaler(s);
+    this.scaler = !mode.lossScaling ? undefined : s instanceof GradScaler ? s : new GradScaler(s);
   }
 
   override forwardContext<T>(fn: () => T): T {

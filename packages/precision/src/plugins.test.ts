@@ -107,7 +107,7 @@ describe('HalfPrecision (Lightning test_half)', () => {
 
   it('rejects unknown strings instead of silently meaning fp16', () => {
     expect(() => new HalfPrecision('16-mixed' as 'bf16-true')).toThrow(
-      `Passed \`HalfPrecision(precision="16-mixed")\`; expected one of '16-true', 'fp16-true', 'bf16-true'`,
+      `Passed \`HalfPrecision(precision="16-mixed")\`; expected one of 'fp16-true', 'bf16-true', '16-true'`,
     );
   });
 });

@@ -1,19 +1,23 @@
-import {
-  checkOptions,
-  type DType,
-  MixprecError,
-  optionSpec,
-  type PrecisionPlugin,
-} from '@mixprec/core';
+import { checkOptions, MixprecError, optionSpec, type PrecisionPlugin } from '@mixprec/core';
 import {
   FLASH_PRECISION_OPTIONS,
   FlashPrecision,
   type FlashPrecisionOptions,
 } from './flash-precision.js';
-import { FullPrecision } from './full-precision.js';
-import type { HalfPrecisionOptions } from './half-precision.js';
+import { FullPrecision, type FullPrecisionString } from './full-precision.js';
+import type { HalfPrecisionOptions, HalfPrecisionString } from './half-precision.js';
 import { HalfPrecision } from './half-precision.js';
-import { MixedPrecision, type MixedPrecisionOptions } from './mixed-precision.js';
+import {
+  MixedPrecision,
+  type MixedPrecisionOptions,
+  type MixedPrecisionString,
+} from './mixed-precision.js';
+import {
+  PRECISION_MODES,
+  type PrecisionMode,
+  type PrecisionPluginKind,
+  type PrecisionString,
+} from './precision-modes.js';
 
 /**
  * What a table row's factory receives: the options of every plugin (module conversion, the
@@ -57,76 +61,44 @@ const flashOnly = (o: PluginOptions): FlashPrecisionOptions => ({
   fullPrecisionRecastLayers: o.fullPrecisionRecastLayers,
 });
 
-/** One row of the precision table: how to build the plugin and what it does, as data. */
-export interface PrecisionEntry {
+/** How each plugin kind is built from the options (each gets only the options it takes). */
+const PLUGIN_FACTORIES = {
+  full: (name, o) => new FullPrecision(name as FullPrecisionString, keepOnly(o)),
+  mixed: (name, o) => new MixedPrecision(name as MixedPrecisionString, mixedOnly(o)),
+  half: (name, o) => new HalfPrecision(name as HalfPrecisionString, halfOnly(o)),
+  flash: (name, o) => new FlashPrecision(name, flashOnly(o)),
+} satisfies Record<
+  PrecisionPluginKind,
+  (name: PrecisionString, options: PluginOptions) => PrecisionPlugin
+>;
+
+/** One row of the precision table: the mode's facts and how to build its plugin. */
+export interface PrecisionEntry extends PrecisionMode {
   /** Builds the plugin for this canonical string. */
   readonly create: (options: PluginOptions) => PrecisionPlugin;
-  /** Dtype the parameters are stored in. */
-  readonly paramDtype: DType;
-  /** Dtype the matmuls compute in. */
-  readonly computeDtype: DType;
-  /** Whether the loss is scaled (a GradScaler is involved). */
-  readonly lossScaling: boolean;
 }
 
 /**
- * Every canonical precision string and its plugin. Adding a mode is adding a row; nothing
- * else branches on the strings (Lightning's `_check_and_init_precision` if-chain is the
- * anti-example).
+ * Every canonical precision string: its row of `PRECISION_MODES` (aliases, dtypes, autocast,
+ * loss scaling, audio handling, flash, training defaults) plus the factory of its plugin.
+ * Adding a mode is adding a row there; nothing else branches on the strings (Lightning's
+ * `_check_and_init_precision` if-chain is the anti-example).
  */
-export const PRECISIONS = Object.freeze({
-  '32-true': {
-    create: (o) => new FullPrecision('32-true', keepOnly(o)),
-    paramDtype: 'float32',
-    computeDtype: 'float32',
-    lossScaling: false,
-  },
-  '64-true': {
-    create: (o) => new FullPrecision('64-true', keepOnly(o)),
-    paramDtype: 'float64',
-    computeDtype: 'float64',
-    lossScaling: false,
-  },
-  '16-mixed': {
-    create: (o) => new MixedPrecision('16-mixed', mixedOnly(o)),
-    paramDtype: 'float32',
-    computeDtype: 'float16',
-    lossScaling: true,
-  },
-  'bf16-mixed': {
-    create: (o) => new MixedPrecision('bf16-mixed', mixedOnly(o)),
-    paramDtype: 'float32',
-    computeDtype: 'bfloat16',
-    lossScaling: false,
-  },
-  'fp16-true': {
-    create: (o) => new HalfPrecision('fp16-true', halfOnly(o)),
-    paramDtype: 'float16',
-    computeDtype: 'float16',
-    lossScaling: false,
-  },
-  'bf16-true': {
-    create: (o) => new HalfPrecision('bf16-true', halfOnly(o)),
-    paramDtype: 'bfloat16',
-    computeDtype: 'bfloat16',
-    lossScaling: false,
-  },
-  'fp16-flash': {
-    create: (o) => new FlashPrecision('fp16-flash', flashOnly(o)),
-    paramDtype: 'float16',
-    computeDtype: 'float16',
-    lossScaling: false,
-  },
-  'bf16-flash': {
-    create: (o) => new FlashPrecision('bf16-flash', flashOnly(o)),
-    paramDtype: 'bfloat16',
-    computeDtype: 'bfloat16',
-    lossScaling: false,
-  },
-} satisfies Record<string, PrecisionEntry>);
+export const PRECISIONS: Readonly<Record<PrecisionString, PrecisionEntry>> = Object.freeze(
+  buildEntries(),
+);
 
-/** A canonical precision string. */
-export type PrecisionString = keyof typeof PRECISIONS;
+function buildEntries(): Record<PrecisionString, PrecisionEntry> {
+  const entries = {} as Record<PrecisionString, PrecisionEntry>;
+  for (const name of Object.keys(PRECISION_MODES) as PrecisionString[]) {
+    const mode: PrecisionMode = PRECISION_MODES[name];
+    const create = (o: PluginOptions) => PLUGIN_FACTORIES[mode.plugin](name, o);
+    entries[name] = Object.freeze({ ...mode, create });
+  }
+  return entries;
+}
+
+export type { PrecisionString };
 
 /** One alias: its canonical string and whether using it earns Lightning's discouragement warning. */
 export interface PrecisionAlias {
@@ -134,16 +106,14 @@ export interface PrecisionAlias {
   readonly warn: boolean;
 }
 
-/** Legacy and NeMo spellings. Numbers 32/64 are looked up by their string form. */
-export const ALIASES: Readonly<Record<string, PrecisionAlias>> = Object.freeze({
-  '32': { to: '32-true', warn: false },
-  '64': { to: '64-true', warn: false },
-  '16': { to: '16-mixed', warn: true },
-  bf16: { to: 'bf16-mixed', warn: true },
-  '16-true': { to: 'fp16-true', warn: false },
-  'fp16-automodel': { to: 'fp16-flash', warn: false },
-  'bf16-automodel': { to: 'bf16-flash', warn: false },
-});
+/** Every alias of the table's rows. Numbers 32/64 are looked up by their string form. */
+export const ALIASES: Readonly<Record<string, PrecisionAlias>> = Object.freeze(
+  Object.fromEntries(
+    (Object.entries(PRECISION_MODES) as [PrecisionString, PrecisionMode][]).flatMap(([to, mode]) =>
+      Object.entries(mode.aliases).map(([alias, { warn }]) => [alias, { to, warn }] as const),
+    ),
+  ),
+);
 
 /** Everything `parsePrecision` accepts, for error messages and CLI help. */
 export function allowedPrecisions(): (string | number)[] {

@@ -6,9 +6,14 @@ import {
   OptionsError,
   type PrecisionPlugin,
 } from '@mixprec/core';
-import { FlashPrecision, normalizeFlash } from './flash-precision.js';
-import { HALF_PRECISION_OPTIONS, type HalfPrecisionOptions } from './half-precision.js';
+import { FlashPrecision } from './flash-precision.js';
+import {
+  HALF_PRECISION_OPTIONS,
+  type HalfPrecisionOptions,
+  type HalfPrecisionString,
+} from './half-precision.js';
 import { HalfPrecisionForAudio } from './half-precision-for-audio.js';
+import { canonicalPrecision, modeOfKind } from './precision-modes.js';
 
 /** A trainer config as read from YAML/JSON: `precision` and `plugins` are the keys we act on. */
 export interface TrainerCfg {
@@ -26,9 +31,11 @@ const isPrecisionPlugin = (p: unknown): p is PrecisionPlugin =>
     'convertModule' in p);
 
 /**
- * NeMo's `resolve_trainer_cfg` precision rules: `'fp16-true'`/`'bf16-true'` become
- * `plugins: [HalfPrecisionForAudio]`, `*-flash`/`*-automodel` become `plugins: [FlashPrecision]`,
- * and `precision` is removed; any other value is left for the trainer. Better than NeMo: other
+ * NeMo's `resolve_trainer_cfg` precision rules, read from the precision table: the audio-aware
+ * true modes (`'fp16-true'`, `'bf16-true'`; NeMo leaves the alias `'16-true'` to the trainer) become
+ * `plugins: [HalfPrecisionForAudio]`, the flash modes (`*-flash`, `*-automodel`) become
+ * `plugins: [FlashPrecision]`, and `precision` is removed; any other value is left for the
+ * trainer. Better than NeMo: other
  * plugins already in `plugins` are kept (NeMo overwrote the list), and a `precision` given
  * together with a precision plugin is an error instead of one silently winning. The input is
  * not mutated.
@@ -57,13 +64,14 @@ export function resolveTrainerCfg(cfg: TrainerCfg, options: HalfPrecisionOptions
       `resolveTrainerCfg: received both \`precision=${String(precision)}\` and \`plugins=[${existing.constructor.name}(${JSON.stringify(existing.precision)})]\`; expected one of them (remove \`precision\` or the precision plugin)`,
     );
   }
+  // The audio-aware rows become a plugin of their own (true modes by their canonical names
+  // only, as NeMo; flash modes also by their legacy aliases); every other value is the trainer's.
+  const half = modeOfKind('half', precision, { aliases: false });
+  const flash = modeOfKind('flash', precision);
   let plugin: PrecisionPlugin | undefined;
-  if (precision === 'fp16-true' || precision === 'bf16-true') {
-    plugin = new HalfPrecisionForAudio(precision, options);
-  } else {
-    const flash = normalizeFlash(precision);
-    if (flash) plugin = new FlashPrecision(flash, options);
-  }
+  if (half?.audioAware)
+    plugin = new HalfPrecisionForAudio(precision as HalfPrecisionString, options);
+  else if (flash?.audioAware) plugin = new FlashPrecision(canonicalPrecision(precision), options);
   if (!plugin) return { ...cfg };
   return { ...rest, plugins: [...plugins, plugin] };
 }

@@ -1,5 +1,5 @@
 import { didYouMean } from '@mixprec/core';
-import { allowedPrecisions, parsePrecision } from '@mixprec/precision';
+import { allowedPrecisions, PRECISIONS, parsePrecision } from '@mixprec/precision';
 import { UsageError } from '../usage-error.js';
 import { TRAIN_OPTIMIZERS } from './train-optimizers.js';
 
@@ -46,17 +46,21 @@ export const TRAIN_DEFAULTS: TrainConfig = {
 
 /**
  * Per-precision changes to `TRAIN_DEFAULTS` for the plain `adamw` optimizer, used when the flag
- * is not given. In fp16 modes its state is fp16, where the default eps 1e-8 is 0 and squared
- * gradients below ≈6e-8 underflow: the run diverges to NaN within 50 steps (measured), while
- * eps 1e-4 trains. bf16 has fp32's exponent range and needs no change; the flash optimizers
- * keep their moments in 8-bit codes with fp32 math and need none either.
+ * is not given: each precision row's `trainDefaults` (`@mixprec/precision`). In fp16 modes the
+ * AdamW state is fp16, where the default eps 1e-8 is 0 and squared gradients below ≈6e-8
+ * underflow: the run diverges to NaN within 50 steps (measured), while eps 1e-4 trains. bf16
+ * has fp32's exponent range and needs no change; the flash optimizers keep their moments in
+ * 8-bit codes with fp32 math and need none either.
  */
 export const PRECISION_TRAIN_DEFAULTS: Readonly<
   Record<string, Partial<Pick<TrainConfig, 'lr' | 'eps'>>>
-> = Object.freeze({
-  'fp16-true': { eps: 1e-4 },
-  'fp16-flash': { eps: 1e-4 },
-});
+> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(PRECISIONS)
+      .filter(([, mode]) => Object.keys(mode.trainDefaults).length > 0)
+      .map(([name, mode]) => [name, { ...mode.trainDefaults }]),
+  ),
+);
 
 /** `TRAIN_DEFAULTS` with the overrides of `precision` and `optimizer` applied. */
 export function trainDefaultsFor(

@@ -18,6 +18,7 @@ import {
   type TrainStepResult,
   type ValidationResult,
 } from '@mixprec/core';
+import { PRECISIONS, precisionMode } from '@mixprec/precision';
 import type { CliIo } from '../cli-io.js';
 import { cliRegistry, selectCliBackend } from '../select-backend.js';
 import {
@@ -109,9 +110,15 @@ function configFromFlags(
     valInterval: int('val-interval', flags.valInterval, base.valInterval, 0),
     gradientRelease: flags.gradientRelease ?? base.gradientRelease ?? false,
   };
-  if (config.gradientRelease && config.precision === '16-mixed') {
+  // Checked here too (core refuses it at the first step) so the usage error comes before any work.
+  if (config.gradientRelease && precisionMode(config.precision)?.lossScaling) {
     throw new UsageError(
-      "mixprec train: --gradient-release with precision '16-mixed'; loss scaling must see every gradient before any update, expected another precision (bf16-mixed, a true or flash mode)",
+      `mixprec train: --gradient-release with precision '${config.precision}'; loss scaling must see every gradient before any update, expected a precision without loss scaling (${Object.entries(
+        PRECISIONS,
+      )
+        .filter(([, mode]) => !mode.lossScaling)
+        .map(([name]) => name)
+        .join(', ')})`,
     );
   }
   return config;
@@ -158,11 +165,6 @@ const step = (model: Module, batch: AudioBatch): StepOutput => {
     count: batch.labels.shape[0],
   };
 };
-
-/** The GradScaler's scale in a plugin state dict (16-mixed), if any. */
-function lossScaleOf(state: Record<string, unknown>): number | undefined {
-  return typeof state.scale === 'number' ? state.scale : undefined;
-}
 
 function defaultOutDir(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -277,7 +279,7 @@ export async function trainCommand(
   mkdirSync(out, { recursive: true });
   await saveTrainerCheckpoint(join(out, CHECKPOINT_DIR), parts);
   const seconds = (performance.now() - started) / 1000;
-  const lossScale = lossScaleOf(precision.stateDict());
+  const lossScale = precision.lossScale;
   const metrics = {
     config,
     versions: { '@mixprec/core': CORE_VERSION },

@@ -24,6 +24,11 @@ export class BasePrecision implements PrecisionPlugin {
     return false;
   }
 
+  /** No loss scale here; a plugin with a scaler overrides this getter. */
+  get lossScale(): number | undefined {
+    return undefined;
+  }
+
   convertModule(module: Module): Module {
     return module;
   }

@@ -27,6 +27,11 @@ export interface PrecisionPlugin {
    * any update, so gradient release refuses them. Absent means false.
    */
   readonly scalesLoss?: boolean;
+  /**
+   * The current loss scale when `backward` scales the loss (16-mixed's GradScaler), for
+   * reports and logs; `undefined` without loss scaling. Absent means `undefined`.
+   */
+  readonly lossScale?: number | undefined;
 
   /** Casts a module's parameters/buffers in place (optimizers hold the same objects). */
   convertModule(module: Module): Module;
