@@ -71,7 +71,7 @@ export * from './dtype/convert.js';
 export * from './dtype/dtypes.js';
 export { dtypeWithScalar, floatDtypeFor, leastUpperDtype } from './dtype/promotion.js';
 export * from './errors/index.js';
-export { graphCacheStats, lowerGraph } from './graph/cache-key.js';
+export { graphCacheStats, lowerGraph } from './graph/lower-graph.js';
 export type { Graph, GraphNode } from './graph/graph.js';
 export { formatShape, shapeSize, stridedOffsets, stridesOf } from './graph/graph.js';
 export { LazyNode } from './graph/node.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
-import { lowerGraph } from '../graph/cache-key.js';
+import { lowerGraph } from '../graph/lower-graph.js';
 import { LazyNode } from '../graph/node.js';
 import { fromArray } from '../tensor/creation.js';
 import { realize, type Tensor } from '../tensor/tensor.js';

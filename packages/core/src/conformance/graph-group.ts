@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/backend.js';
-import { graphCacheStats } from '../graph/cache-key.js';
+import { graphCacheStats } from '../graph/lower-graph.js';
 import { full, inputTensor } from '../tensor/creation.js';
 import { record } from '../tensor/record.js';
 import { realize, type Tensor } from '../tensor/tensor.js';

@@ -1,6 +1,6 @@
 import type { DTypeSupport, MemoryInfo, Storage } from '../backend/backend.js';
 import { allocStorage, DTYPE_NAMES, DTYPES, type DType } from '../dtype/dtypes.js';
-import { lowerGraph } from '../graph/cache-key.js';
+import { lowerGraph } from '../graph/lower-graph.js';
 import { inputTensor } from '../tensor/creation.js';
 import { record } from '../tensor/record.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -2,7 +2,7 @@ import type { Backend, Storage } from '../backend/backend.js';
 import { getBackend } from '../backend/default-registry.js';
 import { BackendError } from '../errors/backend-error.js';
 import { MixprecError } from '../errors/mixprec-error.js';
-import { lowerGraph } from './cache-key.js';
+import { lowerGraph } from './lower-graph.js';
 import type { LazyNode, RealizedValue } from './node.js';
 
 // Storages of nodes the program dropped without `dispose()` are freed when the node is collected.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../backend/reference/reference-backend.js';
 import { countingRuns } from '../conformance/counting-runs.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
-import { graphCacheStats } from '../graph/cache-key.js';
+import { graphCacheStats } from '../graph/lower-graph.js';
 import { arange, fromArray, full, ones, rand, randn, zeros } from './creation.js';
 import { withDefaultDtype } from './default-dtype.js';
 import { concat } from './shape-ops.js';
