@@ -71,9 +71,9 @@ export * from './dtype/convert.js';
 export * from './dtype/dtypes.js';
 export { dtypeWithScalar, floatDtypeFor, leastUpperDtype } from './dtype/promotion.js';
 export * from './errors/index.js';
-export { graphCacheStats, lowerGraph } from './graph/lower-graph.js';
 export type { Graph, GraphNode } from './graph/graph.js';
 export { formatShape, shapeSize, stridedOffsets, stridesOf } from './graph/graph.js';
+export { graphCacheStats, lowerGraph } from './graph/lower-graph.js';
 export { LazyNode } from './graph/node.js';
 export { verifyGraph } from './graph/verify.js';
 export type { GELUOptions } from './nn/activations.js';
@@ -215,6 +215,7 @@ export type { SGDHyper } from './optim/sgd.js';
 export { SGD, SGD_DEFAULTS } from './optim/sgd.js';
 export { BasePrecision, mainParams } from './precision/base-precision.js';
 export type {
+  ForwardContext,
   GradientClipAlgorithm,
   PrecisionPlugin,
   StepOutcome,

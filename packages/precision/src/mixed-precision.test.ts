@@ -1,4 +1,13 @@
-import { getDefaultDtype, Linear, Parameter, SGD, setBackend, zeros } from '@mixprec/core';
+import {
+  type Backend,
+  fromArray,
+  getDefaultDtype,
+  Linear,
+  Parameter,
+  SGD,
+  setBackend,
+  zeros,
+} from '@mixprec/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GradScaler } from './grad-scaler.js';
 import { MixedPrecision, type MixedPrecisionString } from './mixed-precision.js';
@@ -8,6 +17,17 @@ beforeAll(async () => {
 });
 
 describe('MixedPrecision (Lightning test_amp)', () => {
+  it("applies the step backend's autocast overrides, which the Trainer passes in", () => {
+    const plugin = new MixedPrecision('bf16-mixed');
+    const x = fromArray([1, 2, 3, 4], { shape: [2, 2] }).cast('bfloat16');
+    // softmax is an fp32 op in the default policy: a bf16 input is promoted.
+    expect(plugin.forwardContext(() => x.softmax(-1)).dtype).toBe('float32');
+    const backend = {
+      capabilities: { autocastOverrides: { softmax: 'unchanged' } },
+    } as unknown as Backend;
+    expect(plugin.forwardContext(() => x.softmax(-1), { backend }).dtype).toBe('bfloat16');
+  });
+
   it.each(['16', 16, 'bf16'])('rejects %o with Lightning message', (value) => {
     const got = typeof value === 'string' ? `'${value}'` : String(value);
     expect(() => new MixedPrecision(value as MixedPrecisionString)).toThrow(

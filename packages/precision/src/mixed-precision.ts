@@ -4,6 +4,7 @@ import {
   BasePrecision,
   checkOptions,
   describeValue,
+  type ForwardContext,
   type HalfDType,
   MixprecError,
   type Optimizer,
@@ -96,8 +97,12 @@ export class MixedPrecision extends BasePrecision {
     this.scaler = !mode.lossScaling ? undefined : s instanceof GradScaler ? s : new GradScaler(s);
   }
 
-  override forwardContext<T>(fn: () => T): T {
-    return autocast(this.dtype, fn, { device: this.device });
+  /** Autocast to the mode's dtype; the step's backend (from the Trainer) adds its overrides. */
+  override forwardContext<T>(fn: () => T, context?: ForwardContext): T {
+    return autocast(this.dtype, fn, {
+      device: this.device,
+      ...(context?.backend ? { backend: context.backend } : {}),
+    });
   }
 
   override backward(loss: Tensor, params: readonly Parameter[]): void {

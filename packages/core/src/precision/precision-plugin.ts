@@ -1,3 +1,4 @@
+import type { Backend } from '../backend/backend.js';
 import type { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -10,6 +11,12 @@ export type GradientClipAlgorithm = 'norm' | 'value';
 export interface StepOutcome {
   /** Whether every gradient of the step is finite (computed in the same run as the loss). */
   readonly gradientsFinite: boolean;
+}
+
+/** What the `Trainer` tells a plugin about the step whose forward it wraps. */
+export interface ForwardContext {
+  /** The backend that will realize the step. */
+  readonly backend?: Backend;
 }
 
 /**
@@ -43,8 +50,12 @@ export interface PrecisionPlugin {
   moduleInitContext<T>(fn: () => T): T;
   /** Runs `fn` with the dtype policy for creating tensors. */
   tensorInitContext<T>(fn: () => T): T;
-  /** Runs the forward under the precision policy (autocast, default dtype). */
-  forwardContext<T>(fn: () => T): T;
+  /**
+   * Runs the forward under the precision policy (autocast, default dtype). `context.backend` is
+   * the backend that will run the step (the `Trainer` passes it), so an autocasting plugin can
+   * apply that backend's `capabilities.autocastOverrides` on top of its op lists.
+   */
+  forwardContext<T>(fn: () => T, context?: ForwardContext): T;
 
   /**
    * Records the backward of `loss` into each parameter's `.grad` (lazily accumulating). A

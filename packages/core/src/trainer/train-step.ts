@@ -98,7 +98,7 @@ export async function trainStep<B>(args: TrainStepArgs<B>): Promise<TrainStepRes
   let samples = 0;
   for (const raw of batches) {
     const batch = precision.convertInput(raw);
-    const out = precision.forwardContext(() => args.step(model, batch));
+    const out = precision.forwardContext(() => args.step(model, batch), { backend });
     const loss = precision.convertOutput(out.loss);
     losses.push(loss);
     if (out.correct) corrects.push(out.correct);

@@ -12,6 +12,8 @@ import { crossEntropy } from '../nn/losses.js';
 import type { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { AdamW } from '../optim/adamw.js';
+import { BasePrecision } from '../precision/base-precision.js';
+import type { ForwardContext } from '../precision/precision-plugin.js';
 import { fromArray } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { manualSeed, Random } from '../util/random.js';
@@ -93,6 +95,28 @@ afterAll(() => {
 });
 
 describe('Trainer', () => {
+  it("tells the precision plugin's forwardContext which backend runs the step", async () => {
+    const backend = createReferenceBackend();
+    const seen: unknown[] = [];
+    class Recording extends BasePrecision {
+      override forwardContext<T>(fn: () => T, context?: ForwardContext): T {
+        seen.push(context?.backend);
+        return fn();
+      }
+    }
+    const { model, optimizer } = makeRun();
+    const trainer = new Trainer({ backend, precision: new Recording(), maxSteps: 1 });
+    await trainer.fit({
+      model,
+      optimizer,
+      step,
+      trainData: () => batches(0),
+      valData: () => batches(1).slice(0, 1),
+    });
+    expect(seen.length).toBeGreaterThanOrEqual(2); // a training step and a validation batch
+    expect(seen.every((b) => b === backend)).toBe(true);
+  });
+
   it('learns, with exactly one backend run per training step', async () => {
     const { backend, runs } = countingRuns(createReferenceBackend());
     const { model, optimizer } = makeRun();

@@ -272,7 +272,7 @@ export class Trainer implements TrainerStateView {
     try {
       for (const raw of data) {
         const batch = this.precisionPlugin.convertInput(raw);
-        const out = this.precisionPlugin.forwardContext(() => step(model, batch));
+        const out = this.precisionPlugin.forwardContext(() => step(model, batch), { backend });
         const loss = this.precisionPlugin.convertOutput(out.loss);
         const outputs: Tensor[] = out.correct ? [loss, out.correct] : [loss];
         await realize(outputs, backend);
