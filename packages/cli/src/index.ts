@@ -28,11 +28,12 @@ export {
   TRAIN_DEFAULTS,
   trainDefaultsFor,
 } from './commands/train-config.js';
+export { TRAIN_FLAG_SPECS } from './commands/train-flags.js';
 export { precisionPluginFor } from './commands/train-precision.js';
 export type { Align, Cell, TableOptions } from './format-table.js';
 export { formatTable } from './format-table.js';
-export type { FlagSpec, FlagSpecs, ParsedFlags } from './parse-command-args.js';
-export { parseCommandArgs } from './parse-command-args.js';
+export type { CamelFlags, FlagSpec, FlagSpecs, ParsedFlags } from './parse-command-args.js';
+export { camelCaseFlags, parseCommandArgs } from './parse-command-args.js';
 export type { CliDeps } from './run-cli.js';
 export { helpText, runCli } from './run-cli.js';
 export { checkBackendName, cliRegistry, selectCliBackend } from './select-backend.js';

@@ -71,3 +71,29 @@ export function parseCommandArgs(
   }
   return flags;
 }
+
+/** `batch-size` → `batchSize`, at the type level. */
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/**
+ * The flags of `S` as a command function takes them: camelCase names, string flags as their
+ * text, switches as `true` when given. Derived from the one flag table, so a flag is declared
+ * once.
+ */
+export type CamelFlags<S extends FlagSpecs> = {
+  readonly [K in keyof S & string as CamelCase<K>]?: S[K]['type'] extends 'boolean' ? true : string;
+};
+
+/** Parsed flags renamed to camelCase per `specs` (see `CamelFlags`); unset flags are absent. */
+export function camelCaseFlags<S extends FlagSpecs>(flags: ParsedFlags, specs: S): CamelFlags<S> {
+  const out: Record<string, string | true> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = flags[name];
+    const key = name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (spec.type === 'boolean' ? value === true : typeof value === 'string')
+      out[key] = value as string | true;
+  }
+  return out as CamelFlags<S>;
+}

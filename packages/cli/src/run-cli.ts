@@ -1,14 +1,13 @@
 import { type BackendRegistry, didYouMean } from '@mixprec/core';
-import { PRECISIONS } from '@mixprec/precision';
 import pkg from '../package.json';
 import { type CliIo, processIo } from './cli-io.js';
 import { backendsCommand } from './commands/backends.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { PLANNED_COMMANDS, plannedCommand } from './commands/planned.js';
 import { trainCommand } from './commands/train.js';
-import { PRECISION_TRAIN_DEFAULTS, TRAIN_DEFAULTS } from './commands/train-config.js';
-import { TRAIN_OPTIMIZERS } from './commands/train-optimizers.js';
+import { TRAIN_FLAG_SPECS } from './commands/train-flags.js';
 import {
+  camelCaseFlags,
   type FlagSpecs,
   flagUsage,
   type ParsedFlags,
@@ -35,95 +34,8 @@ const str = (value: string | boolean | undefined): string | undefined =>
 const COMMANDS: Readonly<Record<string, CommandDef>> = {
   train: {
     summary: 'train the default model on the built-in audio task; prints progress and a summary',
-    flags: {
-      precision: {
-        type: 'string',
-        value: 'MODE',
-        help: `precision mode: ${Object.keys(PRECISIONS).join(', ')} or an alias (default ${TRAIN_DEFAULTS.precision})`,
-      },
-      optimizer: {
-        type: 'string',
-        value: 'NAME',
-        help: `${Object.keys(TRAIN_OPTIMIZERS).join(', ')} (default ${TRAIN_DEFAULTS.optimizer}; flash ones keep 8-bit moments and, for half parameters, 24-bit master weights)`,
-      },
-      backend: { type: 'string', value: 'NAME', help: "backend name or 'auto' (default: auto)" },
-      steps: {
-        type: 'string',
-        value: 'N',
-        help: `optimizer steps (default ${TRAIN_DEFAULTS.steps})`,
-      },
-      'batch-size': {
-        type: 'string',
-        value: 'N',
-        help: `clips per step (default ${TRAIN_DEFAULTS.batchSize})`,
-      },
-      lr: {
-        type: 'string',
-        value: 'LR',
-        help: `peak learning rate of AdamW with warm-up + cosine decay (default ${TRAIN_DEFAULTS.lr})`,
-      },
-      eps: {
-        type: 'string',
-        value: 'EPS',
-        help: `AdamW eps (default ${TRAIN_DEFAULTS.eps}; ${Object.entries(PRECISION_TRAIN_DEFAULTS)
-          .filter(([, d]) => d.eps !== undefined)
-          .map(([mode, d]) => `${d.eps} for ${mode}`)
-          .join(', ')}, where 1e-8 is 0 in fp16)`,
-      },
-      seed: {
-        type: 'string',
-        value: 'N',
-        help: `seed of data, model init and order (default ${TRAIN_DEFAULTS.seed})`,
-      },
-      out: {
-        type: 'string',
-        value: 'DIR',
-        help: 'run directory (default runs/train-<time>; with --resume, that directory)',
-      },
-      resume: { type: 'string', value: 'DIR', help: 'continue the run in DIR from its checkpoint' },
-      'train-size': {
-        type: 'string',
-        value: 'N',
-        help: `training clips (default ${TRAIN_DEFAULTS.trainSize})`,
-      },
-      'val-size': {
-        type: 'string',
-        value: 'N',
-        help: `validation clips (default ${TRAIN_DEFAULTS.valSize})`,
-      },
-      'val-interval': {
-        type: 'string',
-        value: 'N',
-        help: `validate every N steps, 0 = only at the end (default ${TRAIN_DEFAULTS.valInterval})`,
-      },
-      'gradient-release': {
-        type: 'boolean',
-        help: 'update each parameter during backward and free its gradient at once (not with 16-mixed)',
-      },
-      json: { type: 'boolean', help: 'print the summary as JSON' },
-    },
-    run: (flags, io, deps) =>
-      trainCommand(
-        {
-          precision: str(flags.precision),
-          optimizer: str(flags.optimizer),
-          backend: str(flags.backend),
-          steps: str(flags.steps),
-          batchSize: str(flags['batch-size']),
-          lr: str(flags.lr),
-          eps: str(flags.eps),
-          seed: str(flags.seed),
-          out: str(flags.out),
-          resume: str(flags.resume),
-          trainSize: str(flags['train-size']),
-          valSize: str(flags['val-size']),
-          valInterval: str(flags['val-interval']),
-          gradientRelease: flags['gradient-release'] === true ? true : undefined,
-          json: flags.json === true,
-        },
-        io,
-        deps,
-      ),
+    flags: TRAIN_FLAG_SPECS,
+    run: (flags, io, deps) => trainCommand(camelCaseFlags(flags, TRAIN_FLAG_SPECS), io, deps),
   },
   backends: {
     summary: 'list registered backends: priority, availability, devices, dtype support, auto pick',

@@ -36,29 +36,13 @@ import {
   type TrainConfig,
   trainDefaultsFor,
 } from './train-config.js';
+import type { TrainFlags } from './train-flags.js';
 import { TRAIN_OPTIMIZERS } from './train-optimizers.js';
 import { precisionPluginFor } from './train-precision.js';
 import { progressBar } from './train-progress.js';
 import { formatSummary } from './train-report.js';
 
-/** Raw `mixprec train` flags (strings as typed). */
-export interface TrainFlags {
-  readonly precision?: string;
-  readonly optimizer?: string;
-  readonly backend?: string;
-  readonly steps?: string;
-  readonly batchSize?: string;
-  readonly lr?: string;
-  readonly eps?: string;
-  readonly seed?: string;
-  readonly out?: string;
-  readonly resume?: string;
-  readonly trainSize?: string;
-  readonly valSize?: string;
-  readonly valInterval?: string;
-  readonly gradientRelease?: boolean;
-  readonly json?: boolean;
-}
+export type { TrainFlags } from './train-flags.js';
 
 /** Options of `trainCommand` beyond the flags. */
 export interface TrainCommandDeps {
