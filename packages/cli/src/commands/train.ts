@@ -2,25 +2,30 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   arange,
+  type Backend,
   BackendError,
   type BackendRegistry,
   CORE_VERSION,
   CosineAnnealing,
   crossEntropy,
   enableGradientRelease,
+  type FitSummary,
   loadTrainerCheckpoint,
   MixprecError,
   type Module,
+  type PrecisionPlugin,
   type StepOutput,
   saveTrainerCheckpoint,
   type Tensor,
   Trainer,
+  type TrainerCheckpointParts,
   type TrainStepResult,
   type ValidationResult,
 } from '@mixprec/core';
 import { PRECISIONS, precisionMode } from '@mixprec/precision';
 import type { CliIo } from '../cli-io.js';
 import { cliRegistry, selectCliBackend } from '../select-backend.js';
+import type { AudioDataset } from '../task/audio-dataset.js';
 import {
   type AudioBatch,
   CLASS_NAMES,
@@ -173,7 +178,7 @@ export async function trainCommand(
     flags.out ?? flags.resume ?? defaultOutDir((deps.now ?? (() => new Date()))()),
   );
   const registry = cliRegistry(deps.registry);
-  let backend: Awaited<ReturnType<BackendRegistry['select']>>;
+  let backend: Backend;
   try {
     backend = await selectCliBackend('train', config.backend, registry, io.env);
   } catch (error) {
@@ -183,6 +188,52 @@ export async function trainCommand(
   }
 
   const started = performance.now();
+  const plan = planTrainRun(config, backend, io, warn);
+  try {
+    if (flags.resume) {
+      await loadTrainerCheckpoint(join(flags.resume, CHECKPOINT_DIR), plan.parts);
+      io.err(
+        `resuming ${flags.resume} at step ${plan.trainer.state.globalStep} of ${config.steps}`,
+      );
+    }
+  } catch (error) {
+    // CheckpointError and the state-dict mismatch errors are all MixprecErrors; others are bugs.
+    if (!MixprecError.isInstance(error)) throw error;
+    io.err(`mixprec train: cannot resume: ${error.message}`);
+    return 1;
+  }
+  io.err(
+    `mixprec train: built-in audio task (${CLASS_NAMES.length} classes, ${config.trainSize} train / ${config.valSize} val clips), ` +
+      `${plan.model.numParameters()} parameters, precision ${config.precision}, optimizer ${config.optimizer}, backend ${backend.name}, ${config.steps} steps of ${config.batchSize}`,
+  );
+  const summary = await runTrainPlan(plan, config);
+  mkdirSync(out, { recursive: true });
+  await saveTrainerCheckpoint(join(out, CHECKPOINT_DIR), plan.parts);
+  const seconds = (performance.now() - started) / 1000;
+  reportTrainRun({ plan, config, backend, summary, seconds, out, json: flags.json === true }, io);
+  return 0;
+}
+
+/** Everything a `mixprec train` run is made of, built in the order the pieces need. */
+interface TrainPlan {
+  readonly train: AudioDataset;
+  readonly val: AudioDataset;
+  readonly precision: PrecisionPlugin;
+  readonly model: Module;
+  readonly trainer: Trainer;
+  /** What the checkpoint holds (`saveTrainerCheckpoint` parts). */
+  readonly parts: TrainerCheckpointParts & { readonly config: TrainConfig };
+  readonly history: TrainStepResult[];
+  readonly validations: ValidationResult[];
+}
+
+/** Builds data, precision plugin, model, optimizer, scheduler and trainer for `config`. */
+function planTrainRun(
+  config: TrainConfig,
+  backend: Backend,
+  io: CliIo,
+  warn: (message: string) => void,
+): TrainPlan {
   const train = createAudioDataset({
     seed: config.seed,
     size: config.trainSize,
@@ -233,24 +284,15 @@ export async function trainCommand(
     ],
   });
   const parts = { trainer, model, optimizer, scheduler, config };
-  try {
-    if (flags.resume) {
-      await loadTrainerCheckpoint(join(flags.resume, CHECKPOINT_DIR), parts);
-      io.err(`resuming ${flags.resume} at step ${trainer.state.globalStep} of ${config.steps}`);
-    }
-  } catch (error) {
-    // CheckpointError and the state-dict mismatch errors are all MixprecErrors; others are bugs.
-    if (!MixprecError.isInstance(error)) throw error;
-    io.err(`mixprec train: cannot resume: ${error.message}`);
-    return 1;
-  }
-  io.err(
-    `mixprec train: built-in audio task (${CLASS_NAMES.length} classes, ${config.trainSize} train / ${config.valSize} val clips), ` +
-      `${model.numParameters()} parameters, precision ${config.precision}, optimizer ${config.optimizer}, backend ${backend.name}, ${config.steps} steps of ${config.batchSize}`,
-  );
-  const summary = await trainer.fit({
-    model,
-    optimizer,
+  return { train, val, precision, model, trainer, parts, history, validations };
+}
+
+/** Trains `plan` to `config.steps` with the built-in task's batches. */
+function runTrainPlan(plan: TrainPlan, config: TrainConfig): Promise<FitSummary> {
+  const { train, val } = plan;
+  return plan.trainer.fit({
+    model: plan.model,
+    optimizer: plan.parts.optimizer,
     step,
     trainData: (epoch) =>
       train.batches(config.batchSize, {
@@ -260,10 +302,23 @@ export async function trainCommand(
       }),
     valData: () => val.batches(config.batchSize, { shuffle: false }),
   });
-  mkdirSync(out, { recursive: true });
-  await saveTrainerCheckpoint(join(out, CHECKPOINT_DIR), parts);
-  const seconds = (performance.now() - started) / 1000;
-  const lossScale = precision.lossScale;
+}
+
+/** Writes `<out>/metrics.json` and prints the summary (a table, or JSON with `json`). */
+function reportTrainRun(
+  run: {
+    readonly plan: TrainPlan;
+    readonly config: TrainConfig;
+    readonly backend: Backend;
+    readonly summary: FitSummary;
+    readonly seconds: number;
+    readonly out: string;
+    readonly json: boolean;
+  },
+  io: CliIo,
+): void {
+  const { plan, config, backend, summary, seconds, out } = run;
+  const lossScale = plan.precision.lossScale;
   const metrics = {
     config,
     versions: { '@mixprec/core': CORE_VERSION },
@@ -271,11 +326,11 @@ export async function trainCommand(
     lossScale,
     seconds,
     summary,
-    validations,
-    history,
+    validations: plan.validations,
+    history: plan.history,
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  if (flags.json)
+  if (run.json)
     io.out(JSON.stringify({ config, backend: backend.name, seconds, summary }, null, 2));
   else
     io.out(
@@ -284,9 +339,8 @@ export async function trainCommand(
         summary,
         seconds,
         out,
-        parameters: model.numParameters(),
+        parameters: plan.model.numParameters(),
         lossScale,
       }),
     );
-  return 0;
 }
